@@ -1,0 +1,194 @@
+"""thaw guest agent: PID 1's only child of note, the host's peer inside the VM.
+
+Protocol: one JSON object per line over the virtio-serial port named "thaw.agent".
+Host -> guest requests carry an "id" and an "op":
+  ping                          -> {"id", "ok": true, "pid", "boot_ns"}
+  load  {function, files}       -> writes files (base64) to /tmp/fn/<name>, imports handler.py
+  invoke {event, clock_ns}      -> {"id", "ok", "result" | "error", "exec_ms", "start_ns", "end_ns"}
+Guest -> host requests (a handler calling another function, see thaw.py) carry a "call" id:
+  {"call": n, "op": "invoke", "function", "event", "async"} answered by {"reply": n, ...}.
+
+The agent never polls: it blocks in read(); when the host side is not connected the port
+reads EOF, and the agent then waits for SIGIO, which the virtio console driver raises when
+the host connects (a 1 s timed wait backs up a lost signal; it costs nothing while idle).
+"""
+import base64, fcntl, importlib.util, json, os, signal, sys, threading, time, traceback
+
+PORT_NAME = "thaw.agent"
+FN_ROOT = "/tmp/fn"
+
+
+def find_port():
+    base = "/sys/class/virtio-ports"
+    for _ in range(500):
+        if os.path.isdir(base):
+            for p in os.listdir(base):
+                try:
+                    with open(os.path.join(base, p, "name")) as f:
+                        if f.read().strip() == PORT_NAME:
+                            return "/dev/" + p
+                except OSError:
+                    pass
+        time.sleep(0.01)
+    raise SystemExit("thaw-agent: virtio port %s not found" % PORT_NAME)
+
+
+class Channel:
+    """Line-oriented, thread-safe access to the virtio port."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDWR)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGIO})
+        fcntl.fcntl(self.fd, fcntl.F_SETOWN, os.getpid())
+        fl = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fl | os.O_ASYNC)
+        self.buf = b""
+        self.wlock = threading.Lock()
+
+    def read_line(self):
+        while b"\n" not in self.buf:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                chunk = b""
+            if chunk:
+                self.buf += chunk
+            else:
+                # Host not connected: sleep until it connects (SIGIO), never spin.
+                signal.sigtimedwait({signal.SIGIO}, 1.0)
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def send(self, obj):
+        data = (json.dumps(obj, separators=(",", ":"), default=str) + "\n").encode()
+        with self.wlock:
+            view = memoryview(data)
+            while view:
+                try:
+                    n = os.write(self.fd, view)
+                except OSError:
+                    signal.sigtimedwait({signal.SIGIO}, 1.0)
+                    continue
+                view = view[n:]
+
+
+class Agent:
+    def __init__(self, channel):
+        self.ch = channel
+        self.handler = None
+        self.function = None
+        self.calls = {}          # call id -> [threading.Event, reply]
+        self.call_seq = 0
+        self.call_lock = threading.Lock()
+        self.context = threading.local()
+
+    # -- calls from a handler to another function (used by thaw.py) ----------------------
+    def call(self, function, event, is_async=False):
+        with self.call_lock:
+            self.call_seq += 1
+            cid = self.call_seq
+            waiter = [threading.Event(), None]
+            self.calls[cid] = waiter
+        msg = {"call": cid, "op": "invoke", "function": function, "event": event,
+               "async": bool(is_async), "parent": getattr(self.context, "invocation", None)}
+        self.ch.send(msg)
+        return waiter
+
+    def _deliver(self, msg):
+        with self.call_lock:
+            waiter = self.calls.pop(msg.get("reply"), None)
+        if waiter:
+            waiter[1] = msg
+            waiter[0].set()
+
+    # -- requests from the host -----------------------------------------------------------
+    def op_ping(self, req):
+        return {"ok": True, "pid": os.getpid(), "function": self.function}
+
+    def op_load(self, req):
+        fn = req["function"]
+        name = fn["name"]
+        root = os.path.join(FN_ROOT, name)
+        os.makedirs(root, exist_ok=True)
+        for rel, b64 in req.get("files", {}).items():
+            path = os.path.normpath(os.path.join(root, rel))
+            if not path.startswith(root + "/"):
+                raise ValueError("file path escapes the function directory: " + rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(b64))
+        sys.path.insert(0, root)
+        spec = importlib.util.spec_from_file_location("handler", os.path.join(root, "handler.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not callable(getattr(module, "handle", None)):
+            raise ValueError("handler.py defines no handle(event)")
+        self.handler = module.handle
+        self.function = name
+        return {"ok": True, "function": name}
+
+    def op_invoke(self, req):
+        clock_ns = req.get("clock_ns")
+        if clock_ns:
+            # After a restore the guest clock still shows the snapshot's time.
+            if abs(time.time_ns() - clock_ns) > 5_000_000:
+                time.clock_settime_ns(time.CLOCK_REALTIME, clock_ns)
+        if self.handler is None:
+            raise RuntimeError("no function loaded")
+        self.context.invocation = req.get("invocation")
+        start_ns = time.time_ns()
+        t0 = time.perf_counter()
+        result = self.handler(req.get("event") or {})
+        exec_ms = (time.perf_counter() - t0) * 1000.0
+        return {"ok": True, "result": result, "exec_ms": exec_ms,
+                "start_ns": start_ns, "end_ns": time.time_ns()}
+
+    def handle(self, req):
+        rid = req.get("id")
+        try:
+            op = getattr(self, "op_" + str(req.get("op")), None)
+            if op is None:
+                raise ValueError("unknown op: %r" % req.get("op"))
+            reply = op(req)
+        except BaseException as e:  # the handler's failure is the caller's answer, not ours
+            reply = {"ok": False, "error": {"type": type(e).__name__, "message": str(e),
+                                              "traceback": traceback.format_exc()}}
+        reply["id"] = rid
+        try:
+            self.ch.send(reply)
+        except (TypeError, ValueError) as e:
+            self.ch.send({"id": rid, "ok": False, "error": {
+                "type": type(e).__name__, "message": "result is not JSON: %s" % e, "traceback": ""}})
+
+    def run(self):
+        while True:
+            line = self.ch.read_line()
+            if not line.strip():
+                continue
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                self.ch.send({"id": None, "ok": False, "error": {
+                    "type": "ProtocolError", "message": "bad JSON line", "traceback": ""}})
+                continue
+            if "reply" in msg:
+                self._deliver(msg)
+            else:
+                # Requests run on their own thread so a handler can wait on its own calls
+                # while this loop keeps reading their replies.
+                threading.Thread(target=self.handle, args=(msg,), daemon=True).start()
+
+
+AGENT = None
+
+
+def main():
+    global AGENT
+    AGENT = Agent(Channel(find_port()))
+    sys.modules["thaw_agent"] = sys.modules[__name__]
+    AGENT.ch.send({"id": None, "op": "ready", "pid": os.getpid()})
+    AGENT.run()
+
+
+if __name__ == "__main__":
+    main()
