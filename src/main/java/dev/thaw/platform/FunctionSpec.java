@@ -1,0 +1,54 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.common.Json;
+
+import java.util.regex.Pattern;
+
+/**
+ * A function's {@code function.json}: what it is called, what it runs on, how big its VM is.
+ *
+ * @param inputs optional {@code {"record": event, "test": event}}; the record input warms the
+ *               function up before its snapshot is taken
+ */
+public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs) {
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+
+    public FunctionSpec {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("function name must match " + NAME.pattern() + ", got " + name);
+        }
+        if (!"python3".equals(runtime)) throw new IllegalArgumentException("runtime must be \"python3\", got " + runtime);
+        if (memoryMib < 128 || memoryMib > 8192) throw new IllegalArgumentException("memory_mib must be 128..8192, got " + memoryMib);
+        if (vcpus < 1 || vcpus > 8) throw new IllegalArgumentException("vcpus must be 1..8, got " + vcpus);
+        if (timeoutSeconds < 1 || timeoutSeconds > 3600) throw new IllegalArgumentException("timeout_s must be 1..3600, got " + timeoutSeconds);
+        if (inputs == null || inputs.isNull()) inputs = Json.object();
+    }
+
+    /** Parses function.json text; every problem is reported with the field's name. */
+    public static FunctionSpec parse(String json) {
+        JsonNode n = Json.parse(json);
+        if (!n.isObject()) throw new IllegalArgumentException("function.json must be a JSON object");
+        return new FunctionSpec(
+                n.path("name").isTextual() ? n.get("name").asText() : null,
+                n.path("runtime").asText("python3"),
+                n.path("memory_mib").asInt(256),
+                n.path("vcpus").asInt(1),
+                n.path("timeout_s").asInt(60),
+                n.get("inputs"));
+    }
+
+    /** The event used to warm a function up before its snapshot is taken. */
+    public JsonNode warmupEvent() {
+        JsonNode rec = inputs.get("record");
+        return rec != null && rec.isObject() ? rec : Json.object();
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = Json.object().put("name", name).put("runtime", runtime)
+                .put("memory_mib", memoryMib).put("vcpus", vcpus).put("timeout_s", timeoutSeconds);
+        o.set("inputs", inputs);
+        return o;
+    }
+}

@@ -1,0 +1,442 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.common.FileTrees;
+import dev.thaw.common.Json;
+import dev.thaw.guest.AgentConnection;
+import dev.thaw.guest.GuestImage;
+import dev.thaw.snapshot.Snapshot;
+import dev.thaw.snapshot.SnapshotCorruptException;
+import dev.thaw.snapshot.SnapshotWriter;
+import dev.thaw.vm.Accel;
+import dev.thaw.vm.QemuVm;
+import dev.thaw.vm.VmConfig;
+import dev.thaw.vm.VmException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * The platform facade: deployed functions, their snapshots, and the instances serving them.
+ *
+ * <p>The data path of an invocation: {@link #invoke} picks an instance by mode — an idle one
+ * from the function's pool ({@code warm}), a restore from the snapshot ({@code vanilla}), or a
+ * fresh boot ({@code cold}) — sends the event to the guest agent, and returns the instance to
+ * the pool. Restores of one function run concurrently: each is its own QEMU mapping the same
+ * memory file privately, so clones share the host page cache. An instance whose VM fails is
+ * closed, never pooled, and the failure becomes a 502/504 for that call only.
+ */
+public final class Platform implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Platform.class.getName());
+
+    public record Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout,
+                         int maxIdlePerFunction, Duration idleTimeout) {
+        public static Config defaults(Path dataDir, Path runDir, Path cacheDir) {
+            return new Config(dataDir, runDir, cacheDir, Duration.ofSeconds(60), 4, Duration.ofSeconds(60));
+        }
+    }
+
+    /** A deployed function: its spec, its directory in the data dir, and its snapshot. */
+    record Deployed(FunctionSpec spec, Path dir, Snapshot snapshot) {}
+
+    private final Config config;
+    private final GuestImage image;
+    private final Accel accel;
+    private final Metrics metrics = new Metrics();
+    private final Map<String, Deployed> functions = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> deployLocks = new ConcurrentHashMap<>();
+    private final Map<String, Instance> instances = new ConcurrentHashMap<>();
+    private final Map<String, Deque<Instance>> idle = new ConcurrentHashMap<>();
+    private final Thread reaper;
+    private volatile boolean closed;
+
+    public Platform(Config config, GuestImage image, Accel accel) {
+        this.config = config;
+        this.image = image;
+        this.accel = accel;
+        try {
+            Files.createDirectories(functionsDir());
+            Files.createDirectories(config.runDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + config.dataDir() + " or " + config.runDir(), e);
+        }
+        loadDeployed();
+        metrics.gauge("thaw_instances", "Running instances by function and state", this::instanceCounts);
+        reaper = Thread.ofVirtual().name("instance-reaper").start(this::reapIdle);
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    public Accel accel() {
+        return accel;
+    }
+
+    public GuestImage image() {
+        return image;
+    }
+
+    private Path functionsDir() {
+        return config.dataDir().resolve("functions");
+    }
+
+    // ---------------------------------------------------------------- functions
+
+    /** Finds the functions deployed before a restart; unfinished deploys are discarded. */
+    private void loadDeployed() {
+        try (Stream<Path> dirs = Files.list(functionsDir())) {
+            for (Path dir : dirs.toList()) {
+                String name = dir.getFileName().toString();
+                if (name.startsWith(".")) {
+                    FileTrees.delete(dir); // a deploy interrupted by a crash
+                    continue;
+                }
+                try {
+                    FunctionSpec spec = FunctionSpec.parse(Files.readString(dir.resolve("code/function.json")));
+                    functions.put(spec.name(), new Deployed(spec, dir, Snapshot.open(dir.resolve("snapshot"))));
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "skipping " + dir + ": " + e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public List<FunctionInfo> functions() {
+        return new TreeMap<>(functions).values().stream().map(this::info).toList();
+    }
+
+    public FunctionInfo function(String name) {
+        return info(deployed(name));
+    }
+
+    private Deployed deployed(String name) {
+        Deployed d = functions.get(name);
+        if (d == null) throw ThawException.notFound("no function named \"" + name + "\" is deployed");
+        return d;
+    }
+
+    private FunctionInfo info(Deployed d) {
+        long running = instances.values().stream().filter(i -> i.function().equals(d.spec().name())).count();
+        return new FunctionInfo(d.spec().name(), d.spec().runtime(), d.spec().memoryMib(), d.spec().vcpus(),
+                d.spec().timeoutSeconds(), (int) running, d.snapshot().manifest());
+    }
+
+    /**
+     * Deploys a function: boots a VM with its RAM in a file, loads the code, warms it up with its
+     * record input, snapshots it, and stores everything under the data directory. Replaces an
+     * earlier deployment of the same name only once the new one is complete.
+     */
+    public FunctionInfo deploy(FunctionBundle bundle) {
+        FunctionSpec spec = bundle.spec();
+        ReentrantLock lock = deployLocks.computeIfAbsent(spec.name(), k -> new ReentrantLock());
+        lock.lock();
+        Path staging = functionsDir().resolve(".staging-" + spec.name() + "-" + shortId());
+        try {
+            bundle.writeTo(staging.resolve("code"));
+            Path snapDir = Files.createDirectories(staging.resolve("snapshot"));
+            VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, snapDir.resolve(Snapshot.MEMORY));
+            try (QemuVm vm = QemuVm.start(vmConfig, newRunDir("d-" + shortId()), config.bootTimeout());
+                 AgentConnection agent = new AgentConnection(vm.agentChannel())) {
+                agent.awaitReady(config.bootTimeout());
+                guestCall(agent, loadRequest(bundle), config.bootTimeout(), spec.name(), "loading");
+                guestCall(agent, invokeRequest(spec.warmupEvent(), "warmup"), Duration.ofSeconds(spec.timeoutSeconds()), spec.name(), "warm-up");
+                vm.snapshot(snapDir.resolve(Snapshot.VMSTATE), config.bootTimeout());
+            } catch (VmException e) {
+                throw new ThawException(502, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);
+            }
+            SnapshotWriter.seal(snapDir, spec.name(), image, vmConfig);
+            Path dir = functionsDir().resolve(spec.name());
+            Path old = functionsDir().resolve(".old-" + spec.name() + "-" + shortId());
+            if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            functions.put(spec.name(), new Deployed(spec, dir, Snapshot.open(dir.resolve("snapshot"))));
+            stopInstancesOf(spec.name()); // they run the previous code
+            FileTrees.delete(old);
+            return function(spec.name());
+        } catch (IOException e) {
+            throw new UncheckedIOException("deploying " + spec.name(), e);
+        } finally {
+            FileTrees.delete(staging);
+            lock.unlock();
+        }
+    }
+
+    public void undeploy(String name) {
+        Deployed d = deployed(name);
+        functions.remove(name);
+        stopInstancesOf(name);
+        FileTrees.delete(d.dir());
+    }
+
+    // ---------------------------------------------------------------- invocations
+
+    public InvocationResult invoke(String function, JsonNode event, Mode mode) {
+        Deployed d = deployed(function);
+        String invocationId = "inv-" + shortId() + shortId();
+        Timing.Clock clock = new Timing.Clock();
+        Instance inst = null;
+        String coldStart = null;
+        String status = "error";
+        try {
+            if (mode == Mode.WARM) inst = takeIdle(function);
+            if (inst == null) {
+                coldStart = mode == Mode.COLD ? "cold" : "vanilla";
+                inst = mode == Mode.COLD ? boot(d, clock) : restore(d, clock);
+            }
+            JsonNode reply = inst.agent().request(invokeRequest(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
+            Timing timing = clock.finish(reply.path("exec_ms").asDouble());
+            Instance done = inst;
+            inst = null;
+            release(done);
+            if (!reply.path("ok").asBoolean()) throw handlerError(function, reply);
+            status = "ok";
+            metrics.observe("thaw_invocation_duration_seconds", "Invocation latency seen by the platform",
+                    Metrics.labels("function", function, "mode", mode.id()), timing.total() / 1000);
+            return new InvocationResult(invocationId, function, reply.get("result"), done.id(), mode.id(), coldStart, timing);
+        } catch (VmException.Timeout e) {
+            throw new ThawException(504, "vm_timeout", function + ": " + e.getMessage(), null, e);
+        } catch (VmException e) {
+            throw new ThawException(502, "vm_failed", function + ": " + e.getMessage(), null, e);
+        } catch (SnapshotCorruptException e) {
+            throw new ThawException(500, "snapshot_corrupt", e.getMessage(), null, e);
+        } finally {
+            if (inst != null) discard(inst);
+            metrics.increment("thaw_invocations_total", "Invocations by function, mode and outcome",
+                    Metrics.labels("function", function, "mode", mode.id(), "status", status));
+            if (coldStart != null) {
+                metrics.increment("thaw_cold_starts_total", "Instances started for an invocation, by strategy",
+                        Metrics.labels("function", function, "strategy", coldStart));
+            }
+        }
+    }
+
+    private Instance restore(Deployed d, Timing.Clock clock) {
+        Snapshot snap = d.snapshot();
+        snap.verify();
+        var m = snap.manifest().machine();
+        VmConfig cfg = VmConfig.restore(imageFor(snap), m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
+                snap.memoryFile(), snap.vmstateFile());
+        String id = "i-" + shortId();
+        QemuVm vm = QemuVm.start(cfg, newRunDir(id), config.bootTimeout());
+        clock.vmmStart = clock.lap();
+        try {
+            vm.loadState(config.bootTimeout());
+            clock.stateLoad = clock.lap();
+            AgentConnection agent = new AgentConnection(vm.agentChannel());
+            vm.resume();
+            clock.resume = clock.lap();
+            return register(new Instance(id, d.spec().name(), "vanilla", vm, agent));
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    private Instance boot(Deployed d, Timing.Clock clock) {
+        FunctionSpec spec = d.spec();
+        String id = "i-" + shortId();
+        QemuVm vm = QemuVm.start(VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, null), newRunDir(id), config.bootTimeout());
+        clock.vmmStart = clock.lap();
+        AgentConnection agent = new AgentConnection(vm.agentChannel());
+        Instance inst = register(new Instance(id, spec.name(), "cold", vm, agent));
+        try {
+            agent.awaitReady(config.bootTimeout());
+            clock.boot = clock.lap();
+            guestCall(agent, loadRequest(FunctionBundle.fromDirectory(d.dir().resolve("code"))), config.bootTimeout(), spec.name(), "loading");
+            clock.functionLoad = clock.lap();
+            return inst;
+        } catch (RuntimeException e) {
+            discard(inst);
+            throw e;
+        }
+    }
+
+    private GuestImage imageFor(Snapshot snap) {
+        String key = snap.manifest().imageKey();
+        if (key.equals(image.key())) return image;
+        Path dir = config.cacheDir().resolve("images").resolve(key);
+        if (!Files.isRegularFile(dir.resolve("rootfs.ext4"))) {
+            throw new ThawException(409, "snapshot_stale", "function " + snap.manifest().function()
+                    + " was snapshotted with guest image " + key + ", which is no longer cached; deploy it again");
+        }
+        try {
+            return new GuestImage(key, dir, Files.readString(dir.resolve("kernel.release")).strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ThawException handlerError(String function, JsonNode reply) {
+        JsonNode err = reply.path("error");
+        ObjectNode details = Json.object();
+        details.put("type", err.path("type").asText());
+        details.put("traceback", err.path("traceback").asText());
+        return new ThawException(500, "handler_error", function + " raised " + err.path("type").asText() + ": "
+                + err.path("message").asText(), details, null);
+    }
+
+    private static JsonNode guestCall(AgentConnection agent, ObjectNode request, Duration timeout, String function, String what) {
+        JsonNode reply = agent.request(request, timeout);
+        if (!reply.path("ok").asBoolean()) {
+            ThawException h = handlerError(function, reply);
+            throw new ThawException(400, "deploy_failed", what + " " + function + " failed: " + h.getMessage(), h.details(), null);
+        }
+        return reply;
+    }
+
+    static ObjectNode loadRequest(FunctionBundle bundle) {
+        ObjectNode req = Json.object().put("op", "load");
+        req.putObject("function").put("name", bundle.spec().name());
+        ObjectNode files = req.putObject("files");
+        Base64.Encoder b64 = Base64.getEncoder();
+        bundle.files().forEach((path, bytes) -> files.put(path, b64.encodeToString(bytes)));
+        return req;
+    }
+
+    static ObjectNode invokeRequest(JsonNode event, String invocationId) {
+        ObjectNode req = Json.object().put("op", "invoke").put("invocation", invocationId);
+        java.time.Instant now = java.time.Instant.now();
+        req.put("clock_ns", now.getEpochSecond() * 1_000_000_000L + now.getNano());
+        req.set("event", event == null ? Json.object() : event);
+        return req;
+    }
+
+    // ---------------------------------------------------------------- instances
+
+    private Instance register(Instance inst) {
+        instances.put(inst.id(), inst);
+        inst.markBusy();
+        return inst;
+    }
+
+    private Instance takeIdle(String function) {
+        Deque<Instance> q = idle.get(function);
+        if (q == null) return null;
+        for (Instance inst; (inst = q.pollFirst()) != null; ) {
+            if (inst.alive()) {
+                inst.markBusy();
+                return inst;
+            }
+            discard(inst);
+        }
+        return null;
+    }
+
+    /** Returns a healthy instance to its function's pool (most recently used first). */
+    private void release(Instance inst) {
+        Deque<Instance> q = idle.computeIfAbsent(inst.function(), k -> new ConcurrentLinkedDeque<>());
+        if (closed || !inst.alive() || !functions.containsKey(inst.function()) || q.size() >= config.maxIdlePerFunction()) {
+            discard(inst);
+            return;
+        }
+        inst.markIdle();
+        q.addFirst(inst);
+    }
+
+    private void discard(Instance inst) {
+        instances.remove(inst.id());
+        Deque<Instance> q = idle.get(inst.function());
+        if (q != null) q.remove(inst);
+        inst.close();
+    }
+
+    private void reapIdle() {
+        while (!closed) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long cutoff = System.nanoTime() - config.idleTimeout().toNanos();
+            for (Deque<Instance> q : idle.values()) {
+                for (Instance inst : q) {
+                    if (inst.idleSinceNanos() < cutoff && q.remove(inst)) discard(inst);
+                }
+            }
+        }
+    }
+
+    public List<Instance.Info> instances() {
+        return instances.values().stream().map(Instance::info).sorted(Comparator.comparing(Instance.Info::id)).toList();
+    }
+
+    public void stopInstance(String id) {
+        Instance inst = instances.get(id);
+        if (inst == null) throw ThawException.notFound("no instance " + id);
+        discard(inst);
+    }
+
+    private void stopInstancesOf(String function) {
+        for (Instance inst : new ArrayList<>(instances.values())) {
+            if (inst.function().equals(function)) discard(inst);
+        }
+    }
+
+    private Map<String, Long> instanceCounts() {
+        Map<String, Long> out = new TreeMap<>();
+        for (Instance inst : instances.values()) {
+            out.merge(Metrics.labels("function", inst.function(), "state", inst.state().name().toLowerCase()), 1L, Long::sum);
+        }
+        return out;
+    }
+
+    /** The snapshots of all deployed functions, for {@code GET /snapshots}. */
+    public Collection<ObjectNode> snapshots() {
+        List<ObjectNode> out = new ArrayList<>();
+        for (Deployed d : new TreeMap<>(functions).values()) {
+            ObjectNode o = Json.MAPPER.valueToTree(d.snapshot().manifest());
+            o.put("path", d.snapshot().dir().toString());
+            out.add(o);
+        }
+        return out;
+    }
+
+    /** Files of a function's snapshot, for page-cache control by benchmarks and the demo. */
+    public List<Path> snapshotFiles(String function) {
+        List<Path> files = new ArrayList<>(deployed(function).snapshot().files());
+        files.add(imageFor(deployed(function).snapshot()).rootfs());
+        return files;
+    }
+
+    private Path newRunDir(String id) {
+        try {
+            return Files.createDirectories(config.runDir().resolve(id));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String shortId() {
+        return Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 32 | 0x1_0000_0000L).substring(1);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        reaper.interrupt();
+        for (Instance inst : new ArrayList<>(instances.values())) discard(inst);
+    }
+
+}

@@ -1,0 +1,122 @@
+package dev.thaw.snapshot;
+
+import dev.thaw.common.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
+
+/**
+ * A stored snapshot: its directory, manifest, and the integrity check done before a restore.
+ *
+ * <p>Checksumming a 256 MiB memory file on every restore would read it all into the page cache
+ * and defeat the point of lazy loading. So a file is checksummed once, when the snapshot is
+ * opened, and again only when its size or modification time differs from what was verified.
+ * A stat per file per restore is all the hot path pays.
+ */
+public final class Snapshot {
+    public static final String MEMORY = "memory";
+    public static final String VMSTATE = "vmstate";
+    public static final String MANIFEST = "manifest.json";
+
+    private final Path dir;
+    private final Manifest manifest;
+    private final Map<String, String> verifiedStamp = new ConcurrentHashMap<>();
+
+    private Snapshot(Path dir, Manifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    /** Opens a snapshot directory; throws if its manifest is missing or unreadable. */
+    public static Snapshot open(Path dir) {
+        Path m = dir.resolve(MANIFEST);
+        try {
+            Manifest manifest = Json.MAPPER.readValue(m.toFile(), Manifest.class);
+            if (manifest.version() != Manifest.VERSION) {
+                throw new SnapshotCorruptException(m + ": unsupported manifest version " + manifest.version());
+            }
+            return new Snapshot(dir, manifest);
+        } catch (IOException e) {
+            throw new SnapshotCorruptException("cannot read " + m + ": " + e.getMessage());
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    public Path memoryFile() {
+        return dir.resolve(MEMORY);
+    }
+
+    public Path vmstateFile() {
+        return dir.resolve(VMSTATE);
+    }
+
+    /** Every file of the snapshot, for page-cache control. */
+    public java.util.List<Path> files() {
+        return manifest.files().stream().map(f -> dir.resolve(f.name())).toList();
+    }
+
+    /**
+     * Checks every file against the manifest: size and stamp always, CRC32C when the file changed
+     * since it was last verified. Throws {@link SnapshotCorruptException} naming the bad file.
+     */
+    public void verify() {
+        for (Manifest.FileEntry f : manifest.files()) {
+            Path p = dir.resolve(f.name());
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(p, BasicFileAttributes.class);
+            } catch (IOException e) {
+                throw new SnapshotCorruptException("snapshot file " + p + " is missing");
+            }
+            if (a.size() != f.size()) {
+                throw new SnapshotCorruptException("snapshot file " + p + " has size " + a.size() + ", manifest says " + f.size());
+            }
+            String stamp = a.size() + "@" + a.lastModifiedTime().toMillis();
+            if (stamp.equals(verifiedStamp.get(f.name()))) continue;
+            String crc = crc32c(p);
+            if (!crc.equals(f.crc32c())) {
+                throw new SnapshotCorruptException("snapshot file " + p + " fails its checksum (crc32c " + crc + ", manifest says " + f.crc32c() + ")");
+            }
+            verifiedStamp.put(f.name(), stamp);
+        }
+    }
+
+    /** Records the files' current stamps as verified: used right after their checksums were computed. */
+    void trustCurrentFiles() {
+        for (Manifest.FileEntry f : manifest.files()) {
+            try {
+                BasicFileAttributes a = Files.readAttributes(dir.resolve(f.name()), BasicFileAttributes.class);
+                verifiedStamp.put(f.name(), a.size() + "@" + a.lastModifiedTime().toMillis());
+            } catch (IOException e) {
+                throw new SnapshotCorruptException("snapshot file " + dir.resolve(f.name()) + " is missing");
+            }
+        }
+    }
+
+    public static String crc32c(Path file) {
+        CRC32C crc = new CRC32C();
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) crc.update(buf, 0, n);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return HexFormat.of().toHexDigits((int) crc.getValue());
+    }
+}

@@ -1,0 +1,56 @@
+package dev.thaw.snapshot;
+
+import dev.thaw.common.Json;
+import dev.thaw.guest.GuestImage;
+import dev.thaw.vm.VmConfig;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Seals a snapshot directory: fsyncs its files, checksums them and writes the manifest last.
+ * Nothing is lost on a crash: a directory without a manifest is an unfinished snapshot and is
+ * discarded at start-up; one with a manifest has every file it names durable on disk.
+ */
+public final class SnapshotWriter {
+    private SnapshotWriter() {}
+
+    public static Snapshot seal(Path dir, String function, GuestImage image, VmConfig config) {
+        try {
+            List<Manifest.FileEntry> entries = new ArrayList<>();
+            for (String name : List.of(Snapshot.VMSTATE, Snapshot.MEMORY)) {
+                Path p = dir.resolve(name);
+                fsync(p);
+                entries.add(new Manifest.FileEntry(name, Files.size(p), Snapshot.crc32c(p)));
+            }
+            Manifest m = new Manifest(Manifest.VERSION, function, UUID.randomUUID().toString().substring(0, 8),
+                    Instant.now().toString(), image.key(), image.kernelRelease(),
+                    new Manifest.Machine("microvm", config.memoryMib(), config.vcpus(), config.accel().name().toLowerCase()),
+                    entries);
+            Path tmp = dir.resolve(Snapshot.MANIFEST + ".tmp");
+            Files.writeString(tmp, Json.pretty(m));
+            fsync(tmp);
+            Files.move(tmp, dir.resolve(Snapshot.MANIFEST), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            fsync(dir);
+            Snapshot s = Snapshot.open(dir);
+            s.trustCurrentFiles(); // the checksums were just computed from these very bytes
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot seal snapshot " + dir, e);
+        }
+    }
+
+    static void fsync(Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+}

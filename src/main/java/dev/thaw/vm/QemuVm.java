@@ -1,0 +1,292 @@
+package dev.thaw.vm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.common.FileTrees;
+import dev.thaw.common.Json;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One QEMU process and the two sockets thaw holds to it: QMP (control) and the agent's
+ * virtio-serial port (data).
+ *
+ * <p>Start-up without polling: thaw listens on both Unix sockets and QEMU connects to them as
+ * a client while it starts, so {@code accept} returns the moment QEMU is ready for commands.
+ * Every QEMU is spawned from one long-lived platform thread through
+ * {@code setpriv --pdeathsig KILL}: the kernel kills the VM when the thread that spawned it
+ * dies, so a crashed daemon leaves no orphan VMs behind (a virtual thread's carrier may come
+ * and go, which is why the spawning thread is a dedicated one).
+ *
+ * <p>Snapshot and restore follow design.md §4: RAM lives in a file that the boot maps shared;
+ * {@code x-ignore-shared} keeps it out of the migration stream, so the vmstate is a few tens of
+ * KiB and a restore maps the same file private (copy-on-write) and loads pages on demand.
+ */
+public final class QemuVm implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(QemuVm.class.getName());
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "thaw-vm-spawner");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final String QEMU = "qemu-system-x86_64";
+
+    private final VmConfig config;
+    private final Path runDir;
+    private final Process process;
+    private final Qmp qmp;
+    private final SocketChannel agentChannel;
+    private final long startNanos;
+
+    private QemuVm(VmConfig config, Path runDir, Process process, Qmp qmp, SocketChannel agentChannel, long startNanos) {
+        this.config = config;
+        this.runDir = runDir;
+        this.process = process;
+        this.qmp = qmp;
+        this.agentChannel = agentChannel;
+        this.startNanos = startNanos;
+    }
+
+    /**
+     * Starts QEMU and returns once QMP is negotiated and the agent port is connected. A boot is
+     * already running the guest; a restore waits, paused, for {@link #loadState} and {@link #resume()}.
+     */
+    public static QemuVm start(VmConfig config, Path runDir, Duration timeout) {
+        long t0 = System.nanoTime();
+        Process process = null;
+        try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
+             ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
+            List<String> cmd = command(config, runDir);
+            Files.writeString(runDir.resolve("cmdline"), String.join(" ", cmd) + "\n");
+            ProcessBuilder pb = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(runDir.resolve("qemu.log").toFile());
+            process = spawn(pb);
+            SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
+            SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
+            Qmp qmp = new Qmp(qmpChannel);
+            return new QemuVm(config, runDir, process, qmp, agent, t0);
+        } catch (IOException | RuntimeException e) {
+            if (process != null) process.destroyForcibly();
+            String log = qemuLog(runDir);
+            if (e instanceof VmException ve && log.isEmpty()) throw ve;
+            throw new VmException((e instanceof VmException ? e.getMessage() : "cannot start QEMU: " + e)
+                    + (log.isEmpty() ? "" : "; QEMU said: " + log), e);
+        }
+    }
+
+    private static Process spawn(ProcessBuilder pb) throws IOException {
+        try {
+            return SPAWNER.submit(pb::start).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting QEMU");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    private static ServerSocketChannel listen(Path socket) throws IOException {
+        Files.deleteIfExists(socket);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        return server;
+    }
+
+    /** Accepts QEMU's connection, failing fast (with QEMU's own message) if QEMU exits first. */
+    private static SocketChannel accept(ServerSocketChannel server, Process process, Path runDir,
+                                        Duration timeout, String what) throws IOException {
+        CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                accepted.complete(server.accept());
+            } catch (IOException e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+        CompletableFuture<Object> exited = process.onExit().thenApply(p -> null);
+        try {
+            Object first = CompletableFuture.anyOf(accepted, exited).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (first instanceof SocketChannel ch) return ch;
+            throw new VmException.Died("QEMU exited (status " + process.exitValue() + ") before connecting its " + what);
+        } catch (TimeoutException e) {
+            throw new VmException.Timeout("QEMU did not connect its " + what + " within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause());
+        }
+    }
+
+    static List<String> command(VmConfig c, Path runDir) {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", QEMU,
+                "-M", "microvm,pic=off,memory-backend=mem",
+                "-accel", c.accel().qemuName(),
+                "-cpu", c.accel() == Accel.KVM ? "host" : "max",
+                "-smp", Integer.toString(c.vcpus()),
+                "-m", c.memoryMib() + "M",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
+        String size = c.memoryMib() + "M";
+        cmd.add("-object");
+        cmd.add(c.memoryFile() == null
+                ? "memory-backend-ram,id=mem,size=" + size
+                : "memory-backend-file,id=mem,size=" + size + ",mem-path=" + c.memoryFile()
+                  + ",share=" + (c.sharedMemory() ? "on" : "off"));
+        cmd.addAll(List.of(
+                "-kernel", c.image().kernel().toString(),
+                "-initrd", c.image().initrd().toString(),
+                "-append", "console=ttyS0 root=/dev/vda ro quiet panic=-1 tsc_early_khz=" + HostInfo.tscKhz(),
+                "-serial", "file:" + runDir.resolve("console.log"),
+                "-drive", "id=root,file=" + c.image().rootfs() + ",format=raw,if=none,readonly=on",
+                "-device", "virtio-blk-device,drive=root",
+                "-device", "virtio-serial-device",
+                "-chardev", "socket,id=agent,path=" + runDir.resolve("agent.sock"),
+                "-device", "virtserialport,chardev=agent,name=thaw.agent",
+                "-chardev", "socket,id=qmp,path=" + runDir.resolve("qmp.sock"),
+                "-mon", "chardev=qmp,mode=control"));
+        if (c.restoring()) cmd.addAll(List.of("-S", "-incoming", "defer"));
+        return cmd;
+    }
+
+    private void setSnapshotCapabilities() {
+        var caps = Json.MAPPER.createArrayNode();
+        caps.addObject().put("capability", "x-ignore-shared").put("state", true);
+        caps.addObject().put("capability", "events").put("state", true);
+        var args = Json.object();
+        args.set("capabilities", caps);
+        qmp.execute("migrate-set-capabilities", args, Duration.ofSeconds(10));
+    }
+
+    /** Loads the device state of a restore (guest RAM stays in the file, mapped on demand). */
+    public void loadState(Duration timeout) {
+        if (!config.restoring()) throw new IllegalStateException("this VM was booted, not restored");
+        setSnapshotCapabilities();
+        qmp.execute("migrate-incoming", Json.object().put("uri", "exec:cat " + quote(config.incomingState())), timeout);
+        awaitMigration(timeout, "loading the snapshot state");
+    }
+
+    private void awaitMigration(Duration timeout, String what) {
+        JsonNode ev = qmp.awaitEvent(e -> "MIGRATION".equals(e.path("event").asText())
+                && switch (e.path("data").path("status").asText()) {
+                    case "completed", "failed", "cancelled" -> true;
+                    default -> false;
+                }, timeout, what);
+        String status = ev.path("data").path("status").asText();
+        if (!"completed".equals(status)) {
+            throw new VmException(what + " " + status + qemuLogSuffix());
+        }
+    }
+
+    /** Resumes a paused (restored) VM. */
+    public void resume() {
+        qmp.execute("cont");
+    }
+
+    /**
+     * Writes the device state to {@code vmstate} and leaves the VM stopped. Guest RAM is not
+     * in the stream: it is already in the shared memory file, which the caller fsyncs.
+     */
+    public void snapshot(Path vmstate, Duration timeout) {
+        if (config.memoryFile() == null || !config.sharedMemory()) {
+            throw new IllegalStateException("only a VM booted with a shared memory file can be snapshotted");
+        }
+        setSnapshotCapabilities();
+        qmp.execute("stop");
+        qmp.execute("migrate", Json.object().put("uri", "exec:cat > " + quote(vmstate)), timeout);
+        awaitMigration(timeout, "saving the snapshot state");
+    }
+
+    private static String quote(Path p) {
+        return "'" + p.toString().replace("'", "'\\''") + "'";
+    }
+
+    public SocketChannel agentChannel() {
+        return agentChannel;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The QEMU process itself (setpriv execs it, so the pid is QEMU's). */
+    public ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public String consoleTail() {
+        try {
+            String s = Files.readString(runDir.resolve("console.log"));
+            return s.length() > 2000 ? s.substring(s.length() - 2000) : s;
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private String qemuLogSuffix() {
+        String log = qemuLog(runDir);
+        return log.isEmpty() ? "" : "; QEMU said: " + log;
+    }
+
+    private static String qemuLog(Path runDir) {
+        try {
+            String s = Files.readString(runDir.resolve("qemu.log")).strip();
+            return s.length() > 1500 ? s.substring(s.length() - 1500) : s;
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Kills QEMU (no graceful shutdown: the guest holds nothing worth saving) and removes its run dir. */
+    @Override
+    public void close() {
+        qmp.close();
+        try {
+            agentChannel.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+        process.destroyForcibly();
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            FileTrees.delete(runDir);
+        } catch (java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot remove " + runDir + ": " + e);
+        }
+    }
+
+}

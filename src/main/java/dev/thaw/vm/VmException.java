@@ -1,0 +1,26 @@
+package dev.thaw.vm;
+
+/** A VM failed to do what was asked. Subclasses say whether it died or ran out of time. */
+public class VmException extends RuntimeException {
+    public VmException(String message) {
+        super(message);
+    }
+
+    public VmException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** The QEMU process exited, or its sockets closed, while we needed it. */
+    public static final class Died extends VmException {
+        public Died(String message) {
+            super(message);
+        }
+    }
+
+    /** The VM did not answer within the allowed time; it is killed by whoever catches this. */
+    public static final class Timeout extends VmException {
+        public Timeout(String message) {
+            super(message);
+        }
+    }
+}
