@@ -1,0 +1,432 @@
+package dev.thaw.memory;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.BitSet;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The one place where thaw calls libc: every file, page-cache and memory-mapping system call the
+ * memory engine needs, bound once through the Foreign Function &amp; Memory API.
+ *
+ * <p>Design: each function is a downcall handle created at class initialisation from
+ * {@link Linker#defaultLookup()} (glibc). Calls that report failure through errno are linked with
+ * {@code captureCallState("errno")}, so errno is read in the same downcall that failed (the JVM
+ * may run other native code between two Java statements, which would clobber a later read).
+ * Failures become a {@link NativeException} naming the call, its file and errno; results are never
+ * sentinel values. The cost of one call is the system call itself plus a confined arena for the
+ * errno slot (tens of nanoseconds), which is negligible next to the kernel work of every call here.
+ * Constants are the values for x86-64 Linux (the only platform thaw runs on); the page size is
+ * checked against {@code sysconf(_SC_PAGESIZE)} when the class loads.
+ */
+public final class Native {
+    /** The page size every page number in this package is counted in. */
+    public static final int PAGE_SIZE = 4096;
+
+    // open(2) flags (x86-64 values, asm-generic/fcntl.h).
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_TRUNC = 01000;
+    /** Bypass the page cache; buffers, offsets and lengths must be block aligned (use 4096). */
+    public static final int O_DIRECT = 040000;
+    public static final int O_NOATIME = 01000000;
+    public static final int O_CLOEXEC = 02000000;
+
+    // mmap(2) protection and flags.
+    public static final int PROT_NONE = 0;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+    public static final int MAP_POPULATE = 0x8000;
+
+    // posix_fadvise(2) advice.
+    public static final int POSIX_FADV_NORMAL = 0;
+    public static final int POSIX_FADV_RANDOM = 1;
+    public static final int POSIX_FADV_SEQUENTIAL = 2;
+    public static final int POSIX_FADV_WILLNEED = 3;
+    public static final int POSIX_FADV_DONTNEED = 4;
+
+    // madvise(2) advice.
+    public static final int MADV_NORMAL = 0;
+    public static final int MADV_RANDOM = 1;
+    public static final int MADV_SEQUENTIAL = 2;
+    public static final int MADV_WILLNEED = 3;
+    public static final int MADV_DONTNEED = 4;
+    public static final int MADV_HUGEPAGE = 14;
+    public static final int MADV_NOHUGEPAGE = 15;
+    public static final int MADV_COLD = 20;
+    public static final int MADV_PAGEOUT = 21;
+    public static final int MADV_POPULATE_READ = 22;
+    public static final int MADV_POPULATE_WRITE = 23;
+
+    // fallocate(2) modes.
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+
+    // lseek(2) whence.
+    public static final int SEEK_SET = 0;
+    public static final int SEEK_DATA = 3;
+    public static final int SEEK_HOLE = 4;
+
+    // errno values the callers branch on.
+    public static final int ENOENT = 2;
+    public static final int EBADF = 9;
+    public static final int EINVAL = 22;
+    public static final int ENXIO = 6;
+    public static final int EOPNOTSUPP = 95;
+
+    private static final int SC_PAGESIZE = 30;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final AddressLayout C_STRING = ADDRESS.withTargetLayout(
+            MemoryLayout.sequenceLayout(Integer.MAX_VALUE, JAVA_BYTE));
+
+    // int open(const char *path, int flags, ... /* mode_t mode */)
+    private static final MethodHandle OPEN = withErrno("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = withErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FSYNC = withErrno("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle PREAD = withErrno("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PWRITE = withErrno("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle LSEEK = withErrno("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FSTAT = withErrno("fstat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle FALLOCATE = withErrno("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle READAHEAD = withErrno("readahead",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    // posix_fadvise returns the error number instead of setting errno.
+    private static final MethodHandle FADVISE = plain("posix_fadvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MMAP = withErrno("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MUNMAP = withErrno("munmap",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle MINCORE = withErrno("mincore",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+    private static final MethodHandle MADVISE = withErrno("madvise",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SYSCONF = plain("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(C_STRING, JAVA_INT));
+    private static final MethodHandle STRERRORNAME = plain("strerrorname_np",
+            FunctionDescriptor.of(C_STRING, JAVA_INT));
+
+    // struct stat on x86-64: st_size at byte 48, st_blocks (512-byte units) at byte 64, 144 bytes.
+    private static final long STAT_SIZE = 144;
+    private static final long ST_SIZE = 48;
+    private static final long ST_BLOCKS = 64;
+
+    static {
+        long pageSize = invoke(() -> (long) SYSCONF.invokeExact(SC_PAGESIZE));
+        if (pageSize != PAGE_SIZE) {
+            throw new ExceptionInInitializerError("thaw expects 4 KiB pages, this kernel uses " + pageSize);
+        }
+    }
+
+    private Native() {}
+
+    /**
+     * An open file descriptor and the path it was opened from (named in error messages).
+     * Close it with try-with-resources.
+     */
+    public record Fd(int value, Path path) implements AutoCloseable {
+        @Override
+        public void close() throws NativeException {
+            Native.close(this);
+        }
+
+        String target() {
+            return path == null ? "fd " + value : path.toString();
+        }
+    }
+
+    /** Size and allocated space of a file, from fstat(2). */
+    public record FileStat(long size, long allocatedBytes) {}
+
+    // ---- files ----------------------------------------------------------------------------
+
+    /** open(2) without O_CREAT. */
+    public static Fd open(Path path, int flags) throws NativeException {
+        return open(path, flags, 0);
+    }
+
+    /** open(2); {@code mode} is used only with O_CREAT, e.g. {@code 0644}. */
+    public static Fd open(Path path, int flags, int mode) throws NativeException {
+        String name = path.toString();
+        int fd = (int) check("open", name, (arena, errno) ->
+                (int) OPEN.invokeExact(errno, arena.allocateFrom(name), flags, mode));
+        return new Fd(fd, path);
+    }
+
+    /** close(2). Not retried on EINTR: Linux releases the descriptor even then. */
+    public static void close(Fd fd) throws NativeException {
+        check("close", fd.target(), (arena, errno) -> (int) CLOSE.invokeExact(errno, fd.value()));
+    }
+
+    /** fsync(2): data and metadata on stable storage, and no dirty pages left for DONTNEED to skip. */
+    public static void fsync(Fd fd) throws NativeException {
+        check("fsync", fd.target(), (arena, errno) -> (int) FSYNC.invokeExact(errno, fd.value()));
+    }
+
+    /**
+     * pread(2) into {@code buffer}: reads up to {@code buffer.byteSize()} bytes at {@code offset},
+     * returns the count (0 at end of file). With O_DIRECT the buffer address, offset and length
+     * must be multiples of the device block size: allocate with {@code arena.allocate(n, 4096)}.
+     */
+    public static long pread(Fd fd, MemorySegment buffer, long offset) throws NativeException {
+        return check("pread", fd.target(), (arena, errno) ->
+                (long) PREAD.invokeExact(errno, fd.value(), buffer, buffer.byteSize(), offset));
+    }
+
+    /** Calls {@link #pread} until {@code buffer} is full or the file ends; returns bytes read. */
+    public static long readFully(Fd fd, MemorySegment buffer, long offset) throws NativeException {
+        long done = 0;
+        while (done < buffer.byteSize()) {
+            long n = pread(fd, buffer.asSlice(done), offset + done);
+            if (n == 0) {
+                break;
+            }
+            done += n;
+        }
+        return done;
+    }
+
+    /** pwrite(2) of the whole buffer at {@code offset} (loops over short writes). */
+    public static void pwrite(Fd fd, MemorySegment buffer, long offset) throws NativeException {
+        long done = 0;
+        while (done < buffer.byteSize()) {
+            MemorySegment rest = buffer.asSlice(done);
+            long at = offset + done;
+            done += check("pwrite", fd.target(), (arena, errno) ->
+                    (long) PWRITE.invokeExact(errno, fd.value(), rest, rest.byteSize(), at));
+        }
+    }
+
+    /** fstat(2): the file's size and the bytes allocated to it on disk (st_blocks × 512). */
+    public static FileStat fstat(Fd fd) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stat = arena.allocate(STAT_SIZE, 8);
+            check("fstat", fd.target(), (a, errno) -> (int) FSTAT.invokeExact(errno, fd.value(), stat));
+            return new FileStat(stat.get(JAVA_LONG, ST_SIZE), stat.get(JAVA_LONG, ST_BLOCKS) * 512);
+        }
+    }
+
+    /** lseek(2) with SEEK_DATA: the first data offset at or after {@code from}, or -1 if none. */
+    public static long seekData(Fd fd, long from) throws NativeException {
+        return seek(fd, from, SEEK_DATA);
+    }
+
+    /** lseek(2) with SEEK_HOLE: the first hole at or after {@code from} (end of file counts), or -1 past EOF. */
+    public static long seekHole(Fd fd, long from) throws NativeException {
+        return seek(fd, from, SEEK_HOLE);
+    }
+
+    private static long seek(Fd fd, long from, int whence) throws NativeException {
+        try {
+            return check("lseek", fd.target(), (arena, errno) ->
+                    (long) LSEEK.invokeExact(errno, fd.value(), from, whence));
+        } catch (NativeException e) {
+            if (e.errno() == ENXIO) {
+                return -1; // no data (or hole) at or after `from`: the normal end of a scan
+            }
+            throw e;
+        }
+    }
+
+    /** fallocate(2), e.g. {@code FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE} to free a range. */
+    public static void fallocate(Fd fd, int mode, long offset, long length) throws NativeException {
+        check("fallocate", fd.target(), (arena, errno) ->
+                (int) FALLOCATE.invokeExact(errno, fd.value(), mode, offset, length));
+    }
+
+    // ---- page cache -----------------------------------------------------------------------
+
+    /** posix_fadvise(2) over [offset, offset+length); length 0 means "to the end of the file". */
+    public static void fadvise(Fd fd, long offset, long length, int advice) throws NativeException {
+        int error = (int) invoke(() -> (int) FADVISE.invokeExact(fd.value(), offset, length, advice));
+        if (error != 0) {
+            throw new NativeException("posix_fadvise", fd.target(), error);
+        }
+    }
+
+    /**
+     * readahead(2): queue reads of [offset, offset+count) into the page cache and return without
+     * waiting for them. The kernel caps one call at the device's readahead window, so callers
+     * that want a large range resident issue it in chunks (see {@link PageCache#prefetch}).
+     */
+    public static void readahead(Fd fd, long offset, long count) throws NativeException {
+        check("readahead", fd.target(), (arena, errno) ->
+                (long) READAHEAD.invokeExact(errno, fd.value(), offset, count));
+    }
+
+    // ---- memory mappings ------------------------------------------------------------------
+
+    /**
+     * mmap(2) of {@code length} bytes of {@code fd} at {@code offset}. The returned segment has the
+     * mapped size and lives as long as {@code arena}: closing the arena unmaps it (munmap), and
+     * any later access fails in Java instead of crashing the JVM.
+     */
+    public static MemorySegment mmap(Arena arena, Fd fd, long offset, long length, int prot, int flags)
+            throws NativeException {
+        return map(arena, fd.target(), fd.value(), offset, length, prot, flags);
+    }
+
+    /** An anonymous private mapping of {@code length} bytes, zero-filled, unmapped when {@code arena} closes. */
+    public static MemorySegment mmapAnonymous(Arena arena, long length, int prot) throws NativeException {
+        return map(arena, "anonymous", -1, 0, length, prot, MAP_PRIVATE | MAP_ANONYMOUS);
+    }
+
+    private static MemorySegment map(Arena arena, String target, int fd, long offset, long length,
+                                     int prot, int flags) throws NativeException {
+        long address = check("mmap", target, (a, errno) -> ((MemorySegment) MMAP.invokeExact(
+                errno, MemorySegment.NULL, length, prot, flags, fd, offset)).address());
+        return MemorySegment.ofAddress(address).reinterpret(length, arena, unused -> munmap(address, length));
+    }
+
+    /** Runs from the arena's cleanup, where nothing can be thrown; munmap of our own mapping cannot fail. */
+    private static void munmap(long address, long length) {
+        try {
+            check("munmap", null, (arena, errno) ->
+                    (int) MUNMAP.invokeExact(errno, MemorySegment.ofAddress(address), length));
+        } catch (NativeException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * mincore(2) over a page-aligned mapping: bit i is set when page i of {@code mapping} is
+     * resident. For a file mapping that is the page cache's state, whether or not this process
+     * touched the page.
+     */
+    public static BitSet mincore(MemorySegment mapping) throws NativeException {
+        long pages = pages(mapping.byteSize());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment vector = arena.allocate(pages);
+            check("mincore", null, (a, errno) ->
+                    (int) MINCORE.invokeExact(errno, mapping, mapping.byteSize(), vector));
+            BitSet resident = new BitSet(Math.toIntExact(pages));
+            for (int page = 0; page < pages; page++) {
+                if ((vector.get(JAVA_BYTE, page) & 1) != 0) {
+                    resident.set(page);
+                }
+            }
+            return resident;
+        }
+    }
+
+    /** madvise(2) over a page-aligned region, e.g. MADV_NOHUGEPAGE or MADV_WILLNEED. */
+    public static void madvise(MemorySegment region, int advice) throws NativeException {
+        check("madvise", null, (arena, errno) ->
+                (int) MADVISE.invokeExact(errno, region, region.byteSize(), advice));
+    }
+
+    // ---- errors ---------------------------------------------------------------------------
+
+    /** The symbolic name of an errno value, e.g. "ENOENT" (glibc's strerrorname_np). */
+    public static String errnoName(int errno) {
+        MemorySegment name = (MemorySegment) invokeObject(() -> (MemorySegment) STRERRORNAME.invokeExact(errno));
+        return name.equals(MemorySegment.NULL) ? "errno " + errno : name.getString(0);
+    }
+
+    /** The C library's text for an errno value, e.g. "No such file or directory". */
+    public static String strerror(int errno) {
+        return ((MemorySegment) invokeObject(() -> (MemorySegment) STRERROR.invokeExact(errno))).getString(0);
+    }
+
+    /** The number of pages that hold {@code bytes} bytes (a partial last page counts). */
+    public static long pages(long bytes) {
+        return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+    }
+
+    // ---- linking and invoking -------------------------------------------------------------
+
+    private static MethodHandle withErrno(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = Linker.Option.captureCallState("errno");
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        return LINKER.downcallHandle(symbol(name), descriptor, options);
+    }
+
+    private static MethodHandle plain(String name, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(symbol(name), descriptor);
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    }
+
+    /** A downcall that sets errno; it gets an arena for its arguments and the errno capture slot. */
+    @FunctionalInterface
+    private interface ErrnoCall {
+        long call(Arena arena, MemorySegment errno) throws Throwable;
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        long call() throws Throwable;
+    }
+
+    @FunctionalInterface
+    private interface ObjectCall {
+        Object call() throws Throwable;
+    }
+
+    /** Runs a call that returns -1 and sets errno on failure; returns its result otherwise. */
+    private static long check(String name, String target, ErrnoCall call) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long result = invoke(() -> call.call(arena, state));
+            if (result == -1) {
+                throw new NativeException(name, target, (int) ERRNO.get(state, 0L));
+            }
+            return result;
+        }
+    }
+
+    private static long invoke(Call call) {
+        try {
+            return call.call();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native downcall failed unexpectedly", t); // downcalls throw no checked exceptions
+        }
+    }
+
+    private static Object invokeObject(ObjectCall call) {
+        try {
+            return call.call();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native downcall failed unexpectedly", t);
+        }
+    }
+}
