@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Serverless functions in real VMs, restored from memory snapshots.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ServeCommand.class,
+                ImageCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
