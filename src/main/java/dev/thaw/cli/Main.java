@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ServeCommand.class,
                 ImageCommand.class,
+                DemoCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -22,7 +23,16 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(Main::report)
                 .execute(args);
+    }
+
+    /** Bad input and known failures print one line, not a stack trace (THAW_DEBUG=1 shows it). */
+    private static int report(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        if (System.getenv("THAW_DEBUG") != null) e.printStackTrace();
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        cmd.getErr().println("thaw " + cmd.getCommandName() + ": " + msg);
+        return e instanceof IllegalArgumentException ? 2 : 1;
     }
 
     @Override
