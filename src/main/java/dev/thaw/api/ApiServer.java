@@ -120,7 +120,14 @@ public final class ApiServer implements AutoCloseable {
                 }
                 if (n == 3 && "invoke".equals(p2)) {
                     if (!method.equals("POST")) throw methodNotAllowed(method, "POST");
-                    Mode mode = Mode.parse(query.get("mode"));
+                    Mode mode;
+                    try {
+                        mode = Mode.parse(query.get("mode"));
+                    } catch (ThawException e) {
+                        platform.metrics().increment("thaw_invocation_errors_total", "Failed invocations by error code",
+                                dev.thaw.platform.Metrics.labels("code", e.code(), "function", p1));
+                        throw e;
+                    }
                     JsonNode event = eventBody(ex);
                     return Response.json(200, platform.invoke(p1, event, mode));
                 }

@@ -193,6 +193,16 @@ public final class Platform implements AutoCloseable {
     // ---------------------------------------------------------------- invocations
 
     public InvocationResult invoke(String function, JsonNode event, Mode mode) {
+        try {
+            return invokeOnce(function, event, mode);
+        } catch (ThawException e) {
+            metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
+                    Metrics.labels("code", e.code(), "function", function));
+            throw e;
+        }
+    }
+
+    private InvocationResult invokeOnce(String function, JsonNode event, Mode mode) {
         Deployed d = deployed(function);
         String invocationId = "inv-" + shortId() + shortId();
         Timing.Clock clock = new Timing.Clock();

@@ -1,0 +1,16 @@
+package dev.thaw.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class StatsTest {
+    @Test
+    void medianOddAndEven() {
+        assertEquals(new Stats(2, 1, 9), Stats.of(List.of(9.0, 1.0, 2.0)));
+        assertEquals(2.5, Stats.of(List.of(4.0, 1.0, 2.0, 3.0)).median());
+        assertTrue(Double.isNaN(Stats.of(List.of()).median()));
+    }
+}

@@ -1,0 +1,272 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.api.ApiServer;
+import dev.thaw.api.ThawClient;
+import dev.thaw.common.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The platform end to end, as a user drives it: real QEMU VMs behind the real HTTP API.
+ * Deploys {@code hello} (shipped) and {@code probe} (a test function that sleeps or raises).
+ */
+@EnabledIfSystemProperty(named = "thaw.it", matches = "true")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PlatformIT {
+    VmFixture vms;
+    ApiServer api;
+    ThawClient client;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    void start() throws IOException {
+        vms = new VmFixture();
+        startApi();
+        client.deploy("hello", VmFixture.exampleFunction("hello"));
+        client.deploy("probe", VmFixture.exampleFunction("probe"));
+    }
+
+    private void startApi() {
+        api = new ApiServer(vms.platform, new InetSocketAddress("127.0.0.1", 0), 64 * 1024).start();
+        client = new ThawClient(api.url());
+    }
+
+    @AfterAll
+    void stop() {
+        if (api != null) api.close();
+        if (vms != null) vms.close();
+    }
+
+    @Test
+    void everyModeReturnsTheHandlersResult() {
+        JsonNode vanilla = client.invoke("hello", "vanilla", Json.parse("{\"name\":\"v\"}"));
+        assertEquals("hello, v", vanilla.path("result").path("greeting").asText());
+        assertEquals("vanilla", vanilla.path("cold_start").asText());
+        for (String phase : List.of("total", "vmm_start", "state_load", "resume", "guest_exec", "host_overhead")) {
+            assertTrue(vanilla.path("timing_ms").has(phase), "timing has " + phase + ": " + vanilla);
+        }
+        // The guest clock is set on restore: it must be close to the host's, not the snapshot's time.
+        long guestNs = vanilla.path("result").path("guest_time_ns").asLong();
+        assertTrue(Math.abs(System.currentTimeMillis() - guestNs / 1_000_000) < 5_000, "guest clock is current");
+
+        JsonNode warm = client.invoke("hello", "warm", Json.parse("{\"name\":\"w\"}"));
+        assertEquals("hello, w", warm.path("result").path("greeting").asText());
+        assertTrue(warm.path("cold_start").isMissingNode(), "warm call reused a running instance: " + warm);
+
+        JsonNode cold = client.invoke("hello", "cold", Json.parse("{\"name\":\"c\"}"));
+        assertEquals("hello, c", cold.path("result").path("greeting").asText());
+        assertEquals("cold", cold.path("cold_start").asText());
+        assertTrue(cold.path("timing_ms").has("boot"));
+    }
+
+    @Test
+    void fourConcurrentRestoresAreFourClones() throws Exception {
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<CompletableFuture<JsonNode>> calls = IntStream.range(0, 4)
+                    .mapToObj(i -> CompletableFuture.supplyAsync(
+                            () -> client.invoke("hello", "vanilla", Json.parse("{\"name\":\"n" + i + "\"}")), pool))
+                    .toList();
+            Set<String> instances = new HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                JsonNode r = calls.get(i).get();
+                assertEquals("hello, n" + i, r.path("result").path("greeting").asText());
+                instances.add(r.path("instance").asText());
+            }
+            assertEquals(4, instances.size(), "each restore is its own VM");
+        }
+    }
+
+    @Test
+    void handlerExceptionIs500WithTraceback() {
+        var e = assertThrows(ThawClient.ApiException.class,
+                () -> client.invoke("probe", "warm", Json.parse("{\"raise\":\"broken input\"}")));
+        assertEquals(500, e.status());
+        assertEquals("handler_error", e.body().path("error").path("code").asText());
+        assertTrue(e.body().path("error").path("message").asText().contains("broken input"));
+        assertTrue(e.body().path("error").path("traceback").asText().contains("ValueError"));
+        // The instance survived its handler's exception.
+        assertEquals("ok", client.invoke("probe", "warm", Json.parse("{\"x\":\"ok\"}")).path("result").path("echo").path("x").asText());
+    }
+
+    @Test
+    void slowHandlerTimesOutWith504AndTheNextCallWorks() {
+        var e = assertThrows(ThawClient.ApiException.class,
+                () -> client.invoke("probe", "vanilla", Json.parse("{\"sleep_s\": 30}")));
+        assertEquals(504, e.status());
+        assertEquals(1, client.invoke("probe", "warm", Json.parse("{\"n\":1}")).path("result").path("echo").path("n").asInt());
+    }
+
+    @Test
+    void killedVmIs502ForThatCallOnly() throws Exception {
+        CompletableFuture<Integer> call = CompletableFuture.supplyAsync(() -> {
+            try {
+                client.invoke("probe", "vanilla", Json.parse("{\"sleep_s\": 3}"));
+                return 200;
+            } catch (ThawClient.ApiException e) {
+                return e.status();
+            }
+        });
+        long pid = -1;
+        for (int i = 0; i < 200 && pid < 0; i++) {
+            Thread.sleep(50);
+            for (JsonNode inst : client.get("/instances").path("instances")) {
+                if (inst.path("function").asText().equals("probe") && inst.path("state").asText().equals("busy")) {
+                    pid = inst.path("pid").asLong();
+                }
+            }
+        }
+        assertTrue(pid > 0, "found the busy instance");
+        Thread.sleep(300);
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        assertEquals(502, call.get());
+        assertEquals("after", client.invoke("probe", "warm", Json.parse("{\"x\":\"after\"}")).path("result").path("echo").path("x").asText());
+    }
+
+    @Test
+    void badRequestsGetClearJsonErrors() throws Exception {
+        assertStatus(404, "not_found", post("/functions/nope/invoke", "{}"));
+        assertStatus(400, "bad_json", post("/functions/hello/invoke", "{not json"));
+        assertStatus(400, "bad_mode", post("/functions/hello/invoke?mode=sideways", "{}"));
+        assertStatus(413, "body_too_large", post("/functions/hello/invoke", "{\"x\":\"" + "a".repeat(100_000) + "\"}"));
+        assertStatus(404, "not_found", http.send(HttpRequest.newBuilder(URI.create(api.url() + "/nowhere")).build(),
+                HttpResponse.BodyHandlers.ofString()));
+        assertEquals("ok", client.get("/healthz").path("status").asText());
+        client.invoke("hello", "warm", Json.object());
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("thaw_invocations_total{function=\"hello\""), metrics);
+        assertTrue(metrics.contains("thaw_invocation_errors_total{code=\"bad_mode\""), metrics);
+    }
+
+    @Test
+    void deployFromUploadedTar() throws Exception {
+        Path dir = VmFixture.exampleFunction("hello");
+        byte[] tar = tar(dir, "tarhello");
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/functions/tarhello"))
+                .header("Content-Type", "application/x-tar").PUT(HttpRequest.BodyPublishers.ofByteArray(tar)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals("hello, t", client.invoke("tarhello", "vanilla", Json.parse("{\"name\":\"t\"}")).path("result").path("greeting").asText());
+        client.delete("/functions/tarhello");
+        assertStatus(404, "not_found", post("/functions/tarhello/invoke", "{}"));
+    }
+
+    @Test
+    void restartKeepsDeployedFunctionsAndCorruptSnapshotsAreNamed() throws Exception {
+        api.close();
+        vms.restart();
+        startApi();
+        assertEquals("hello, again", client.invoke("hello", "vanilla", Json.parse("{\"name\":\"again\"}"))
+                .path("result").path("greeting").asText());
+
+        // Corrupt a copy's snapshot: the restore must fail fast with the file's name.
+        Path copy = Files.createTempDirectory("thaw-it-fn");
+        Files.copy(VmFixture.exampleFunction("probe").resolve("handler.py"), copy.resolve("handler.py"));
+        Files.writeString(copy.resolve("function.json"), "{\"name\":\"fragile\",\"runtime\":\"python3\",\"memory_mib\":256}");
+        JsonNode info = client.deploy("fragile", copy);
+        Path vmstate = Path.of(vms.dataDir.toString(), "functions", "fragile", "snapshot", "vmstate");
+        assertEquals(info.path("snapshot").path("files").get(0).path("size").asLong(), Files.size(vmstate));
+        try (RandomAccessFile f = new RandomAccessFile(vmstate.toFile(), "rw")) {
+            f.seek(100);
+            int b = f.read();
+            f.seek(100);
+            f.write(b ^ 0xff);
+        }
+        Files.setLastModifiedTime(vmstate, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 2000));
+        HttpResponse<String> r = post("/functions/fragile/invoke?mode=vanilla", "{}");
+        assertStatus(500, "snapshot_corrupt", r);
+        assertTrue(r.body().contains(vmstate.toString()), r.body());
+    }
+
+    @Test
+    void idleRestoredVmUsesUnderFivePercentOfACore() throws Exception {
+        JsonNode r = client.invoke("hello", "vanilla", Json.parse("{}"));
+        long pid = -1;
+        for (JsonNode inst : client.get("/instances").path("instances")) {
+            if (inst.path("id").asText().equals(r.path("instance").asText())) pid = inst.path("pid").asLong();
+        }
+        assertTrue(pid > 0);
+        Thread.sleep(1000); // let the first-run work after the restore settle
+        long t0 = cpuTicks(pid);
+        Thread.sleep(4000);
+        double share = (cpuTicks(pid) - t0) / 100.0 / 4.0; // USER_HZ is 100
+        System.err.printf("idle restored VM used %.1f%% of a core%n", share * 100);
+        assertTrue(share < 0.05, "idle VM used " + share * 100 + "% of a core");
+    }
+
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(api.url() + path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void assertStatus(int status, String code, HttpResponse<String> r) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertEquals(code, Json.parse(r.body()).path("error").path("code").asText(), r.body());
+    }
+
+    /** A minimal ustar archive of a function directory, renamed to {@code name}. */
+    static byte[] tar(Path dir, String name) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String spec = Files.readString(dir.resolve("function.json")).replaceFirst("\"name\":\\s*\"[^\"]+\"", "\"name\": \"" + name + "\"");
+        entry(out, "function.json", spec.getBytes(StandardCharsets.UTF_8));
+        entry(out, "handler.py", Files.readAllBytes(dir.resolve("handler.py")));
+        out.write(new byte[1024]);
+        return out.toByteArray();
+    }
+
+    private static void entry(ByteArrayOutputStream out, String name, byte[] data) throws IOException {
+        byte[] h = new byte[512];
+        System.arraycopy(name.getBytes(StandardCharsets.US_ASCII), 0, h, 0, name.length());
+        put(h, 100, String.format("%07o", 0644));
+        put(h, 108, "0000000");
+        put(h, 116, "0000000");
+        put(h, 124, String.format("%011o", data.length));
+        put(h, 136, String.format("%011o", System.currentTimeMillis() / 1000));
+        h[156] = '0';
+        put(h, 257, "ustar");
+        put(h, 263, "00");
+        for (int i = 148; i < 156; i++) h[i] = ' ';
+        int sum = 0;
+        for (byte b : h) sum += b & 0xff;
+        put(h, 148, String.format("%06o", sum));
+        h[154] = 0;
+        out.write(h);
+        out.write(data);
+        out.write(new byte[(512 - data.length % 512) % 512]);
+    }
+
+    private static void put(byte[] h, int off, String s) {
+        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(b, 0, h, off, b.length);
+    }
+}
