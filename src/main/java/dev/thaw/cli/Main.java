@@ -1,5 +1,6 @@
 package dev.thaw.cli;
 
+import dev.thaw.memory.MemoryCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,6 +9,7 @@ import picocli.CommandLine.Command;
         description = "Serverless functions in real VMs, restored from memory snapshots.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                MemoryCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -331,9 +331,10 @@ public final class Native {
             MemorySegment vector = arena.allocate(pages);
             check("mincore", null, (a, errno) ->
                     (int) MINCORE.invokeExact(errno, mapping, mapping.byteSize(), vector));
-            BitSet resident = new BitSet(Math.toIntExact(pages));
-            for (int page = 0; page < pages; page++) {
-                if ((vector.get(JAVA_BYTE, page) & 1) != 0) {
+            byte[] states = vector.toArray(JAVA_BYTE); // one bulk copy, then a plain array loop
+            BitSet resident = new BitSet(states.length);
+            for (int page = 0; page < states.length; page++) {
+                if ((states[page] & 1) != 0) {
                     resident.set(page);
                 }
             }

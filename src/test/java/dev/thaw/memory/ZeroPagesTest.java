@@ -128,6 +128,27 @@ class ZeroPagesTest {
     }
 
     @Test
+    void shortRunsCanBeLeftUnpunched() throws IOException {
+        byte[] bytes = new byte[40 * PAGE];
+        java.util.Arrays.fill(bytes, (byte) 1);
+        java.util.Arrays.fill(bytes, 2 * PAGE, 3 * PAGE, (byte) 0);   // run of 1 zero page
+        java.util.Arrays.fill(bytes, 10 * PAGE, 13 * PAGE, (byte) 0); // run of 3
+        java.util.Arrays.fill(bytes, 20 * PAGE, 28 * PAGE, (byte) 0); // run of 8
+        Path file = scratch.write("mem", bytes);
+        String before = Scratch.sha256(file);
+
+        var runs = ZeroPages.punchHoles(file, ZeroPages.scan(file), 3);
+
+        assertEquals(java.util.List.of(new PageRun(10, 3), new PageRun(20, 8)), runs);
+        BitSet data = allBits(40);
+        data.clear(10, 13);
+        data.clear(20, 28);
+        assertEquals(data, ZeroPages.allocatedPages(file));
+        PageCache.drop(file);
+        assertEquals(before, Scratch.sha256(file));
+    }
+
+    @Test
     void rescanOfPunchedFileIsUnchanged() throws IOException {
         BitSet zero = new BitSet();
         Path file = scratch.write("mem", craft(1000, 123, 23, zero));
