@@ -1,5 +1,6 @@
 package dev.thaw.cli;
 
+import dev.thaw.memory.MemoryCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,6 +12,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
+                MemoryCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

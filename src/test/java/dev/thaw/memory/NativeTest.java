@@ -35,18 +35,26 @@ class NativeTest {
     }
 
     @Test
-    void callsOnAClosedDescriptorFailWithEbadf() throws IOException {
-        Path file = scratch.randomFile("f", 4, 1);
-        Native.Fd fd = Native.open(file, Native.O_RDONLY);
-        fd.close();
-        NativeException fsync = assertThrows(NativeException.class, () -> Native.fsync(fd));
+    void callsOnABadDescriptorFailWithEbadf() {
+        Path file = scratch.dir().resolve("f");
+        Native.Fd bad = new Native.Fd(-1, file);
+        NativeException fsync = assertThrows(NativeException.class, () -> Native.fsync(bad));
         assertEquals(Native.EBADF, fsync.errno());
         assertEquals("fsync(" + file + "): EBADF (Bad file descriptor)", fsync.getMessage());
         // posix_fadvise reports its error as a return value, not through errno: same exception.
         NativeException fadvise = assertThrows(NativeException.class,
-                () -> Native.fadvise(fd, 0, 0, Native.POSIX_FADV_DONTNEED));
+                () -> Native.fadvise(bad, 0, 0, Native.POSIX_FADV_DONTNEED));
         assertEquals(Native.EBADF, fadvise.errno());
-        assertEquals("posix_fadvise", fadvise.call());
+        assertEquals("posix_fadvise(" + file + "): EBADF (Bad file descriptor)", fadvise.getMessage());
+    }
+
+    @Test
+    void closedDescriptorIsNeverPassedToTheKernelAgain() throws IOException {
+        Path file = scratch.randomFile("f", 1, 1);
+        Native.Fd fd = Native.open(file, Native.O_RDONLY);
+        fd.close();
+        fd.close(); // harmless: the number may already belong to another file
+        assertThrows(IllegalStateException.class, () -> Native.fsync(fd));
     }
 
     @Test
