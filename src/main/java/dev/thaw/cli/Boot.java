@@ -12,9 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** Options shared by every command that runs VMs, and the start-up sequence they share. */
-final class Boot {
+public final class Boot {
     @Option(names = "--data-dir", description = "Deployed functions and snapshots (default: $THAW_DATA_DIR or /var/lib/thaw).")
-    Path dataDir;
+    public Path dataDir;
 
     @Option(names = "--accel", defaultValue = "auto",
             description = "VM accelerator: auto (KVM only where a guest is proven to boot under it), tcg or kvm. Default: ${DEFAULT-VALUE}.")
@@ -27,7 +27,7 @@ final class Boot {
     int maxIdle;
 
     /** Builds the image if needed, chooses the accelerator, and opens the platform. */
-    Platform start() {
+    public Platform start() {
         Path cache = ThawDirs.cache();
         GuestImage image = new ImageBuilder(cache).ensure(Boot::progress);
         Path run = ThawDirs.run().resolve(Long.toString(ProcessHandle.current().pid()));
@@ -44,7 +44,7 @@ final class Boot {
         return p;
     }
 
-    static void progress(String line) {
+    public static void progress(String line) {
         System.err.println("[thaw] " + line);
     }
 }
