@@ -118,6 +118,14 @@ public final class ApiServer implements AutoCloseable {
                         default -> throw methodNotAllowed(method, "GET, PUT, DELETE");
                     }
                 }
+                if (n == 4 && "cache".equals(p2) && "drop".equals(parts[3])) {
+                    if (!method.equals("POST")) throw methodNotAllowed(method, "POST");
+                    var dropped = Json.MAPPER.createArrayNode();
+                    platform.dropPageCache(p1).forEach(f -> dropped.add(f.toString()));
+                    ObjectNode out = Json.object();
+                    out.set("dropped", dropped);
+                    return Response.json(200, out);
+                }
                 if (n == 3 && "invoke".equals(p2)) {
                     if (!method.equals("POST")) throw methodNotAllowed(method, "POST");
                     Mode mode;

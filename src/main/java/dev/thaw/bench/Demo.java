@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ThawClient;
 import dev.thaw.common.Json;
-import dev.thaw.memory.PageCache;
 import dev.thaw.platform.Platform;
 
 import java.io.IOException;
@@ -50,7 +49,7 @@ public final class Demo {
                 if (mode.equals("warm")) client.invoke(name, "warm", event); // make sure an instance is running
                 List<JsonNode> responses = new ArrayList<>();
                 for (int i = 1; i <= runs; i++) {
-                    if (mode.equals("vanilla")) dropCache(name);
+                    if (mode.equals("vanilla")) platform.dropPageCache(name);
                     JsonNode r = client.invoke(name, mode, event);
                     responses.add(r);
                     progress.accept(String.format("  %-8s %-8s run %d/%d: %8.1f ms", name, mode, i, runs, r.path("timing_ms").path("total").asDouble()));
@@ -59,16 +58,6 @@ public final class Demo {
             }
         }
         return new Report(HostReport.of(platform.accel().name().toLowerCase(Locale.ROOT), dataDir), results);
-    }
-
-    private void dropCache(String function) {
-        for (Path f : platform.snapshotFiles(function)) {
-            try {
-                PageCache.drop(f);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot drop " + f + " from the page cache", e);
-            }
-        }
     }
 
     private static JsonNode testInput(Path dir) {

@@ -18,4 +18,18 @@ public record InvocationResult(
         @JsonProperty("instance") String instance,
         @JsonProperty("mode") String mode,
         @JsonProperty("cold_start") String coldStart,
-        @JsonProperty("timing_ms") Timing timing) {}
+        @JsonProperty("timing_ms") Timing timing,
+        @JsonProperty("memory") MemoryStats memory,
+        @JsonProperty("warnings") java.util.List<String> warnings) {
+
+    /**
+     * What the VMM process read for this invocation: its major faults and the bytes it read from
+     * disk (the reads on the critical path; a prefetcher's reads are not the VMM's), and the
+     * recorded working-set and loading-set sizes of the snapshot, when there is a record.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record MemoryStats(@JsonProperty("major_faults") long majorFaults,
+                              @JsonProperty("disk_read_bytes") long diskReadBytes,
+                              @JsonProperty("working_set_pages") Long workingSetPages,
+                              @JsonProperty("loading_set_pages") Long loadingSetPages) {}
+}

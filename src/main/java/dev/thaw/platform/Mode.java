@@ -11,7 +11,18 @@ public enum Mode {
     /** Reuse an idle running instance; restore one with {@link #VANILLA} if none is idle. */
     WARM,
     /** Restore from the snapshot; guest memory faults in from the file on demand. */
-    VANILLA;
+    VANILLA,
+    /** As {@link #VANILLA}, with every snapshot file already in the host page cache: the upper bound. */
+    CACHED,
+    /** REAP: load the recorded working set in one sequential pass before the VM resumes. */
+    REAP,
+    /** FaaSnap: zero pages are holes; the loading set is prefetched in group order while the VM starts and runs. */
+    FAASNAP;
+
+    /** True for the strategies that restore from the snapshot. */
+    public boolean restores() {
+        return this != COLD && this != WARM;
+    }
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);

@@ -6,6 +6,10 @@ import dev.thaw.common.FileTrees;
 import dev.thaw.common.Json;
 import dev.thaw.guest.AgentConnection;
 import dev.thaw.guest.GuestImage;
+import dev.thaw.memory.PageCache;
+import dev.thaw.memory.Prefetcher;
+import dev.thaw.memory.ProcessStats;
+import dev.thaw.memory.WorkingSet;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.snapshot.SnapshotCorruptException;
 import dev.thaw.snapshot.SnapshotWriter;
@@ -29,6 +33,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ThreadLocalRandom;
@@ -55,8 +60,26 @@ public final class Platform implements AutoCloseable {
         }
     }
 
-    /** A deployed function: its spec, its directory in the data dir, and its snapshot. */
-    record Deployed(FunctionSpec spec, Path dir, Snapshot snapshot) {}
+    /** A deployed function: its spec, its directory in the data dir, its snapshot and working-set record. */
+    record Deployed(FunctionSpec spec, Path dir, Snapshot snapshot, WorkingSet workingSet) {
+        static Deployed open(FunctionSpec spec, Path dir) {
+            Snapshot snap = Snapshot.open(dir.resolve("snapshot"));
+            WorkingSet ws = null;
+            if (snap.has(Snapshot.WORKING_SET)) {
+                try {
+                    ws = WorkingSet.read(snap.dir().resolve(Snapshot.WORKING_SET));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "unreadable working-set record of " + spec.name() + ": " + e.getMessage());
+                }
+            }
+            return new Deployed(spec, dir, snap, ws);
+        }
+
+        /** The record, if it belongs to this very snapshot (a stale one is worse than none). */
+        WorkingSet currentWorkingSet() {
+            return workingSet != null && workingSet.snapshotId().equals(snapshot.manifest().snapshotId()) ? workingSet : null;
+        }
+    }
 
     private final Config config;
     private final GuestImage image;
@@ -113,7 +136,7 @@ public final class Platform implements AutoCloseable {
                 }
                 try {
                     FunctionSpec spec = FunctionSpec.parse(Files.readString(dir.resolve("code/function.json")));
-                    functions.put(spec.name(), new Deployed(spec, dir, Snapshot.open(dir.resolve("snapshot"))));
+                    functions.put(spec.name(), Deployed.open(spec, dir));
                 } catch (IOException | RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "skipping " + dir + ": " + e.getMessage());
                 }
@@ -156,6 +179,7 @@ public final class Platform implements AutoCloseable {
         try {
             bundle.writeTo(staging.resolve("code"));
             Path snapDir = Files.createDirectories(staging.resolve("snapshot"));
+            String snapshotId = SnapshotWriter.newId();
             VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, snapDir.resolve(Snapshot.MEMORY));
             try (QemuVm vm = QemuVm.start(vmConfig, newRunDir("d-" + shortId()), config.bootTimeout());
                  AgentConnection agent = new AgentConnection(vm.agentChannel())) {
@@ -166,12 +190,18 @@ public final class Platform implements AutoCloseable {
             } catch (VmException e) {
                 throw new ThawException(502, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);
             }
-            SnapshotWriter.seal(snapDir, spec.name(), image, vmConfig);
+            try {
+                Recorder.record(snapDir, snapshotId, spec, vmConfig, image, newRunDir("r-" + shortId()), config.bootTimeout());
+            } catch (IOException | RuntimeException e) {
+                // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
+                LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());
+            }
+            SnapshotWriter.seal(snapDir, snapshotId, spec.name(), image, vmConfig);
             Path dir = functionsDir().resolve(spec.name());
             Path old = functionsDir().resolve(".old-" + spec.name() + "-" + shortId());
             if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
             Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-            functions.put(spec.name(), new Deployed(spec, dir, Snapshot.open(dir.resolve("snapshot"))));
+            functions.put(spec.name(), Deployed.open(spec, dir));
             stopInstancesOf(spec.name()); // they run the previous code
             FileTrees.delete(old);
             return function(spec.name());
@@ -204,18 +234,31 @@ public final class Platform implements AutoCloseable {
 
     private InvocationResult invokeOnce(String function, JsonNode event, Mode mode) {
         Deployed d = deployed(function);
+        if (mode == Mode.CACHED) warmPageCache(d); // the precondition of the upper bound, not part of its time
         String invocationId = "inv-" + shortId() + shortId();
+        List<String> warnings = new ArrayList<>();
         Timing.Clock clock = new Timing.Clock();
         Instance inst = null;
         String coldStart = null;
         String status = "error";
+        Restore restore = null;
         try {
             if (mode == Mode.WARM) inst = takeIdle(function);
-            if (inst == null) {
-                coldStart = mode == Mode.COLD ? "cold" : "vanilla";
-                inst = mode == Mode.COLD ? boot(d, clock) : restore(d, clock);
+            ProcessStats before = inst == null ? null : processStats(inst);
+            if (inst == null && mode == Mode.COLD) {
+                coldStart = "cold";
+                inst = boot(d, clock);
+            } else if (inst == null) {
+                restore = restore(d, mode == Mode.WARM ? Mode.VANILLA : mode, clock, warnings);
+                coldStart = restore.strategy().id();
+                inst = restore.instance();
             }
             JsonNode reply = inst.agent().request(invokeRequest(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
+            InvocationResult.MemoryStats memory = memoryStats(inst, before, d.currentWorkingSet());
+            if (restore != null && restore.prefetch() != null) {
+                clock.prefetchConcurrent = true;
+                clock.prefetch = restore.prefetch().handle((r, e) -> r == null ? null : r.millis()).join();
+            }
             Timing timing = clock.finish(reply.path("exec_ms").asDouble());
             Instance done = inst;
             inst = null;
@@ -224,7 +267,8 @@ public final class Platform implements AutoCloseable {
             status = "ok";
             metrics.observe("thaw_invocation_duration_seconds", "Invocation latency seen by the platform",
                     Metrics.labels("function", function, "mode", mode.id()), timing.total() / 1000);
-            return new InvocationResult(invocationId, function, reply.get("result"), done.id(), mode.id(), coldStart, timing);
+            return new InvocationResult(invocationId, function, reply.get("result"), done.id(), mode.id(), coldStart, timing,
+                    memory, warnings.isEmpty() ? null : warnings);
         } catch (VmException.Timeout e) {
             throw new ThawException(504, "vm_timeout", function + ": " + e.getMessage(), null, e);
         } catch (VmException e) {
@@ -242,26 +286,77 @@ public final class Platform implements AutoCloseable {
         }
     }
 
-    private Instance restore(Deployed d, Timing.Clock clock) {
+    /** A restored instance, the strategy actually used, and FaaSnap's prefetch still running beside it. */
+    private record Restore(Instance instance, Mode strategy, CompletableFuture<Prefetcher.Result> prefetch) {}
+
+    /**
+     * Restores an instance from the function's snapshot with one of the strategies of design.md §2.
+     * The whole data path of a restore is here: optional concurrent prefetch (faasnap), VMM start,
+     * device-state load, optional synchronous working-set load (reap), resume.
+     */
+    private Restore restore(Deployed d, Mode strategy, Timing.Clock clock, List<String> warnings) {
         Snapshot snap = d.snapshot();
         snap.verify();
+        WorkingSet ws = d.currentWorkingSet();
+        boolean needsRecord = strategy == Mode.REAP || strategy == Mode.FAASNAP;
+        if (needsRecord && (ws == null || (strategy == Mode.FAASNAP && !snap.has(Snapshot.SPARSE_MEMORY)))) {
+            warnings.add("no current working-set record for " + d.spec().name() + "'s snapshot; restored with vanilla instead of " + strategy.id());
+            strategy = Mode.VANILLA;
+        }
+        Path memory = strategy == Mode.FAASNAP ? snap.sparseMemoryFile() : snap.memoryFile();
+        CompletableFuture<Prefetcher.Result> prefetch = strategy == Mode.FAASNAP ? Prefetcher.start(memory, ws.faasnapRuns()) : null;
         var m = snap.manifest().machine();
         VmConfig cfg = VmConfig.restore(imageFor(snap), m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
-                snap.memoryFile(), snap.vmstateFile());
+                memory, snap.vmstateFile());
         String id = "i-" + shortId();
         QemuVm vm = QemuVm.start(cfg, newRunDir(id), config.bootTimeout());
         clock.vmmStart = clock.lap();
         try {
             vm.loadState(config.bootTimeout());
             clock.stateLoad = clock.lap();
+            if (strategy == Mode.REAP) {
+                Prefetcher.load(memory, ws.reapRuns());
+                clock.prefetch = clock.lap();
+            }
             AgentConnection agent = new AgentConnection(vm.agentChannel());
             vm.resume();
             clock.resume = clock.lap();
-            return register(new Instance(id, d.spec().name(), "vanilla", vm, agent));
+            return new Restore(register(new Instance(id, d.spec().name(), strategy.id(), vm, agent)), strategy, prefetch);
+        } catch (IOException e) {
+            vm.close();
+            throw new UncheckedIOException("prefetching the working set of " + d.spec().name(), e);
         } catch (RuntimeException e) {
             vm.close();
             throw e;
         }
+    }
+
+    /** Makes every file of the snapshot resident, reading only what is not already cached. */
+    private void warmPageCache(Deployed d) {
+        for (Path f : snapshotFiles(d.spec().name())) {
+            try {
+                if (PageCache.residentCount(f) < (Files.size(f) + 4095) / 4096) PageCache.touchSequential(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load " + f + " into the page cache", e);
+            }
+        }
+    }
+
+    private static ProcessStats processStats(Instance inst) {
+        try {
+            return ProcessStats.of(inst.vm().pid());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The VMM's major faults and disk reads during this invocation (since it started, for a new instance). */
+    private static InvocationResult.MemoryStats memoryStats(Instance inst, ProcessStats before, WorkingSet ws) {
+        ProcessStats now = processStats(inst);
+        if (now == null) return null;
+        ProcessStats delta = before == null ? now : now.minus(before);
+        return new InvocationResult.MemoryStats(delta.majorFaults(), delta.readBytes(),
+                ws == null ? null : ws.workingSetPages(), ws == null ? null : ws.loadingSetPages());
     }
 
     private Instance boot(Deployed d, Timing.Clock clock) {
@@ -421,6 +516,25 @@ public final class Platform implements AutoCloseable {
             out.add(o);
         }
         return out;
+    }
+
+    /**
+     * Makes the next restore of {@code function} a cold-cache one: stops its idle instances (a
+     * mapped page cannot be evicted) and drops every snapshot file and the root disk image from
+     * the page cache. Returns the files dropped.
+     */
+    public List<Path> dropPageCache(String function) {
+        Deque<Instance> q = idle.get(function);
+        if (q != null) for (Instance inst; (inst = q.pollFirst()) != null; ) discard(inst);
+        List<Path> files = snapshotFiles(function);
+        for (Path f : files) {
+            try {
+                PageCache.drop(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot drop " + f + " from the page cache", e);
+            }
+        }
+        return files;
     }
 
     /** Files of a function's snapshot, for page-cache control by benchmarks and the demo. */

@@ -25,6 +25,10 @@ public final class Snapshot {
     public static final String MEMORY = "memory";
     public static final String VMSTATE = "vmstate";
     public static final String MANIFEST = "manifest.json";
+    /** The recorded working set (see {@code dev.thaw.memory.WorkingSet}). */
+    public static final String WORKING_SET = "ws.json";
+    /** The memory file with its zero pages left as holes, for FaaSnap restores. */
+    public static final String SPARSE_MEMORY = "memory.sparse";
 
     private final Path dir;
     private final Manifest manifest;
@@ -59,6 +63,14 @@ public final class Snapshot {
 
     public Path memoryFile() {
         return dir.resolve(MEMORY);
+    }
+
+    public Path sparseMemoryFile() {
+        return dir.resolve(SPARSE_MEMORY);
+    }
+
+    public boolean has(String file) {
+        return manifest.file(file) != null;
     }
 
     public Path vmstateFile() {

@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,24 +22,32 @@ import java.util.UUID;
  * discarded at start-up; one with a manifest has every file it names durable on disk.
  */
 public final class SnapshotWriter {
+    /** Files a snapshot may have; those present are sealed into the manifest. */
+    public static final List<String> FILES = List.of(Snapshot.VMSTATE, Snapshot.MEMORY, Snapshot.WORKING_SET, Snapshot.SPARSE_MEMORY);
+
     private SnapshotWriter() {}
 
-    public static Snapshot seal(Path dir, String function, GuestImage image, VmConfig config) {
+    public static String newId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public static Snapshot seal(Path dir, String snapshotId, String function, GuestImage image, VmConfig config) {
         try {
             List<Manifest.FileEntry> entries = new ArrayList<>();
-            for (String name : List.of(Snapshot.VMSTATE, Snapshot.MEMORY)) {
+            for (String name : FILES) {
                 Path p = dir.resolve(name);
+                if (!Files.exists(p)) continue;
                 fsync(p);
                 entries.add(new Manifest.FileEntry(name, Files.size(p), Snapshot.crc32c(p)));
             }
-            Manifest m = new Manifest(Manifest.VERSION, function, UUID.randomUUID().toString().substring(0, 8),
-                    Instant.now().toString(), image.key(), image.kernelRelease(),
+            Manifest m = new Manifest(Manifest.VERSION, function, snapshotId, Instant.now().toString(),
+                    image.key(), image.kernelRelease(),
                     new Manifest.Machine("microvm", config.memoryMib(), config.vcpus(), config.accel().name().toLowerCase()),
                     entries);
             Path tmp = dir.resolve(Snapshot.MANIFEST + ".tmp");
             Files.writeString(tmp, Json.pretty(m));
             fsync(tmp);
-            Files.move(tmp, dir.resolve(Snapshot.MANIFEST), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, dir.resolve(Snapshot.MANIFEST), StandardCopyOption.ATOMIC_MOVE);
             fsync(dir);
             Snapshot s = Snapshot.open(dir);
             s.trustCurrentFiles(); // the checksums were just computed from these very bytes
