@@ -55,6 +55,10 @@ public final class ThawClient {
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(event))).timeout(Duration.ofMinutes(10)).build(), "invoke " + name);
     }
 
+    public JsonNode post(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofMinutes(1)).build(), "POST " + path);
+    }
+
     public JsonNode get(String path) {
         return send(HttpRequest.newBuilder(uri(path)).GET().timeout(Duration.ofSeconds(30)).build(), "GET " + path);
     }

@@ -10,9 +10,12 @@ import java.util.regex.Pattern;
  * A function's {@code function.json}: what it is called, what it runs on, how big its VM is.
  *
  * @param inputs optional {@code {"record": event, "test": event}}; the record input warms the
- *               function up before its snapshot is taken
+ *               function up before its snapshot is taken and drives the working-set recording
+ * @param record false to skip the working-set recording (the function then restores with
+ *               vanilla even when reap or faasnap is asked for); e.g. for a handler with side effects
  */
-public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs) {
+public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
+                           boolean record) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
     public FunctionSpec {
@@ -36,7 +39,8 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
                 n.path("memory_mib").asInt(256),
                 n.path("vcpus").asInt(1),
                 n.path("timeout_s").asInt(60),
-                n.get("inputs"));
+                n.get("inputs"),
+                n.path("record").asBoolean(true));
     }
 
     /** The event used to warm a function up before its snapshot is taken. */
@@ -49,6 +53,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         ObjectNode o = Json.object().put("name", name).put("runtime", runtime)
                 .put("memory_mib", memoryMib).put("vcpus", vcpus).put("timeout_s", timeoutSeconds);
         o.set("inputs", inputs);
+        o.put("record", record);
         return o;
     }
 }

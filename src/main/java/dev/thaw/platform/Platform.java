@@ -190,12 +190,7 @@ public final class Platform implements AutoCloseable {
             } catch (VmException e) {
                 throw new ThawException(502, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);
             }
-            try {
-                Recorder.record(snapDir, snapshotId, spec, vmConfig, image, newRunDir("r-" + shortId()), config.bootTimeout());
-            } catch (IOException | RuntimeException e) {
-                // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
-                LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());
-            }
+            if (spec.record()) recordWorkingSet(snapDir, snapshotId, spec, vmConfig);
             SnapshotWriter.seal(snapDir, snapshotId, spec.name(), image, vmConfig);
             Path dir = functionsDir().resolve(spec.name());
             Path old = functionsDir().resolve(".old-" + spec.name() + "-" + shortId());
@@ -210,6 +205,15 @@ public final class Platform implements AutoCloseable {
         } finally {
             FileTrees.delete(staging);
             lock.unlock();
+        }
+    }
+
+    private void recordWorkingSet(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig vmConfig) {
+        try {
+            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, newRunDir("r-" + shortId()), config.bootTimeout());
+        } catch (IOException | RuntimeException e) {
+            // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
+            LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());
         }
     }
 

@@ -84,6 +84,35 @@ class PlatformIT {
     }
 
     @Test
+    void recordedStrategiesRestoreWithTheirOwnDataPath() {
+        for (String mode : List.of("cached", "reap", "faasnap")) {
+            client.post("/functions/hello/cache/drop");
+            JsonNode r = client.invoke("hello", mode, Json.parse("{\"name\":\"" + mode + "\"}"));
+            assertEquals("hello, " + mode, r.path("result").path("greeting").asText(), r.toString());
+            assertEquals(mode, r.path("cold_start").asText(), r.toString());
+            assertTrue(r.path("warnings").isMissingNode(), r.toString());
+            JsonNode mem = r.path("memory");
+            assertTrue(mem.path("working_set_pages").asLong() > 100, r.toString());
+            assertTrue(mem.path("loading_set_pages").asLong() <= mem.path("working_set_pages").asLong(), r.toString());
+            assertTrue(mem.has("major_faults") && mem.has("disk_read_bytes"), r.toString());
+            if (!mode.equals("cached")) assertTrue(r.path("timing_ms").has("prefetch"), r.toString());
+        }
+    }
+
+    @Test
+    void withoutARecordReapFallsBackToVanillaWithAWarning() throws Exception {
+        Path copy = Files.createTempDirectory("thaw-it-fn");
+        Files.copy(VmFixture.exampleFunction("hello").resolve("handler.py"), copy.resolve("handler.py"));
+        Files.writeString(copy.resolve("function.json"), "{\"name\":\"norecord\",\"runtime\":\"python3\",\"record\":false}");
+        client.deploy("norecord", copy);
+        JsonNode r = client.invoke("norecord", "reap", Json.parse("{\"name\":\"fb\"}"));
+        assertEquals("hello, fb", r.path("result").path("greeting").asText());
+        assertEquals("vanilla", r.path("cold_start").asText());
+        assertTrue(r.path("warnings").get(0).asText().contains("no current working-set record"), r.toString());
+        client.delete("/functions/norecord");
+    }
+
+    @Test
     void fourConcurrentRestoresAreFourClones() throws Exception {
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<CompletableFuture<JsonNode>> calls = IntStream.range(0, 4)
