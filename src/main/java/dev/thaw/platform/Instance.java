@@ -21,7 +21,10 @@ public final class Instance implements AutoCloseable {
     private volatile State state = State.BUSY;
     private volatile long idleSinceNanos = System.nanoTime();
 
-    Instance(String id, String function, String origin, QemuVm vm, AgentConnection agent) {
+    private final int memoryMib;
+
+    Instance(String id, String function, String origin, int memoryMib, QemuVm vm, AgentConnection agent) {
+        this.memoryMib = memoryMib;
         this.id = id;
         this.function = function;
         this.origin = origin;
@@ -35,6 +38,11 @@ public final class Instance implements AutoCloseable {
 
     public String function() {
         return function;
+    }
+
+    /** Guest memory reserved for this instance in the admission budget. */
+    int memoryMib() {
+        return memoryMib;
     }
 
     QemuVm vm() {

@@ -53,8 +53,21 @@ import java.util.stream.Stream;
 public final class Platform implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Platform.class.getName());
 
+    /**
+     * @param limits admission limits; {@code null} for the host-derived defaults
+     * @param resultTtl how long results of asynchronous invocations are kept
+     */
     public record Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout,
-                         int maxIdlePerFunction, Duration idleTimeout) {
+                         int maxIdlePerFunction, Duration idleTimeout, Admission.Limits limits, Duration resultTtl) {
+        public Config {
+            if (limits == null) limits = Admission.Limits.forHost();
+            if (resultTtl == null) resultTtl = Duration.ofMinutes(10);
+        }
+
+        public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction, Duration idleTimeout) {
+            this(dataDir, runDir, cacheDir, bootTimeout, maxIdlePerFunction, idleTimeout, null, null);
+        }
+
         public static Config defaults(Path dataDir, Path runDir, Path cacheDir) {
             return new Config(dataDir, runDir, cacheDir, Duration.ofSeconds(60), 4, Duration.ofSeconds(60));
         }
@@ -75,6 +88,11 @@ public final class Platform implements AutoCloseable {
             return new Deployed(spec, dir, snap, ws);
         }
 
+        /** The strategy for a warm call that finds no idle instance. */
+        Mode defaultRestore() {
+            return Mode.parse(spec.restore());
+        }
+
         /** The record, if it belongs to this very snapshot (a stale one is worse than none). */
         WorkingSet currentWorkingSet() {
             return workingSet != null && workingSet.snapshotId().equals(snapshot.manifest().snapshotId()) ? workingSet : null;
@@ -85,6 +103,8 @@ public final class Platform implements AutoCloseable {
     private final GuestImage image;
     private final Accel accel;
     private final Metrics metrics = new Metrics();
+    private final Admission admission;
+    private final AsyncInvocations async;
     private final Map<String, Deployed> functions = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> deployLocks = new ConcurrentHashMap<>();
     private final Map<String, Instance> instances = new ConcurrentHashMap<>();
@@ -96,6 +116,8 @@ public final class Platform implements AutoCloseable {
         this.config = config;
         this.image = image;
         this.accel = accel;
+        this.admission = new Admission(config.limits(), metrics);
+        this.async = new AsyncInvocations(this, config.resultTtl());
         try {
             Files.createDirectories(functionsDir());
             Files.createDirectories(config.runDir());
@@ -226,7 +248,52 @@ public final class Platform implements AutoCloseable {
 
     // ---------------------------------------------------------------- invocations
 
+    /**
+     * Runs one invocation: waits for a concurrency slot of the function (bounded queue), then
+     * {@link #invokeOnce}. Limits surface as 429s naming the limit.
+     */
     public InvocationResult invoke(String function, JsonNode event, Mode mode) {
+        deployed(function);
+        try (Admission.Ticket ticket = admission.enter(function)) {
+            ticket.awaitTurn();
+            return invokeAdmitted(function, event, mode);
+        } catch (ThawException e) {
+            if (e.status() == 429) countError(function, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Accepts an invocation to run in the background: it takes its queue place now (a 429 if the
+     * queue is full), and {@link #invocation} reports its progress and result.
+     */
+    public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode) {
+        deployed(function);
+        Admission.Ticket ticket;
+        try {
+            ticket = admission.enter(function);
+        } catch (ThawException e) {
+            countError(function, e);
+            throw e;
+        }
+        return async.submit(function, mode, ticket, () -> {
+            try (ticket) {
+                ticket.awaitTurn();
+                return invokeAdmitted(function, event, mode);
+            }
+        });
+    }
+
+    public AsyncInvocations.Status invocation(String id) {
+        return async.get(id);
+    }
+
+    private void countError(String function, ThawException e) {
+        metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
+                Metrics.labels("code", e.code(), "function", function));
+    }
+
+    private InvocationResult invokeAdmitted(String function, JsonNode event, Mode mode) {
         try {
             return invokeOnce(function, event, mode);
         } catch (ThawException e) {
@@ -253,7 +320,8 @@ public final class Platform implements AutoCloseable {
                 coldStart = "cold";
                 inst = boot(d, clock);
             } else if (inst == null) {
-                restore = restore(d, mode == Mode.WARM ? Mode.VANILLA : mode, clock, warnings);
+                restore = restore(d, mode == Mode.WARM ? d.defaultRestore() : mode, clock,
+                        mode == Mode.WARM ? new ArrayList<>() : warnings);
                 coldStart = restore.strategy().id();
                 inst = restore.instance();
             }
@@ -313,7 +381,14 @@ public final class Platform implements AutoCloseable {
         VmConfig cfg = VmConfig.restore(imageFor(snap), m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
                 memory, snap.vmstateFile());
         String id = "i-" + shortId();
-        QemuVm vm = QemuVm.start(cfg, newRunDir(id), config.bootTimeout());
+        reserveInstance(m.memoryMib());
+        QemuVm vm;
+        try {
+            vm = QemuVm.start(cfg, newRunDir(id), config.bootTimeout());
+        } catch (RuntimeException e) {
+            admission.releaseInstance(m.memoryMib());
+            throw e;
+        }
         clock.vmmStart = clock.lap();
         try {
             vm.loadState(config.bootTimeout());
@@ -325,12 +400,17 @@ public final class Platform implements AutoCloseable {
             AgentConnection agent = new AgentConnection(vm.agentChannel());
             vm.resume();
             clock.resume = clock.lap();
-            return new Restore(register(new Instance(id, d.spec().name(), strategy.id(), vm, agent)), strategy, prefetch);
+            metrics.observe("thaw_restore_duration_seconds", "Time from request to a resumed VM, by strategy",
+                    Metrics.labels("strategy", strategy.id()), (clock.vmmStart + clock.stateLoad
+                            + (clock.prefetch == null ? 0 : clock.prefetch) + clock.resume) / 1000);
+            return new Restore(register(new Instance(id, d.spec().name(), strategy.id(), m.memoryMib(), vm, agent)), strategy, prefetch);
         } catch (IOException e) {
             vm.close();
+            admission.releaseInstance(m.memoryMib());
             throw new UncheckedIOException("prefetching the working set of " + d.spec().name(), e);
         } catch (RuntimeException e) {
             vm.close();
+            admission.releaseInstance(m.memoryMib());
             throw e;
         }
     }
@@ -366,10 +446,17 @@ public final class Platform implements AutoCloseable {
     private Instance boot(Deployed d, Timing.Clock clock) {
         FunctionSpec spec = d.spec();
         String id = "i-" + shortId();
-        QemuVm vm = QemuVm.start(VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, null), newRunDir(id), config.bootTimeout());
+        reserveInstance(spec.memoryMib());
+        QemuVm vm;
+        try {
+            vm = QemuVm.start(VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, null), newRunDir(id), config.bootTimeout());
+        } catch (RuntimeException e) {
+            admission.releaseInstance(spec.memoryMib());
+            throw e;
+        }
         clock.vmmStart = clock.lap();
         AgentConnection agent = new AgentConnection(vm.agentChannel());
-        Instance inst = register(new Instance(id, spec.name(), "cold", vm, agent));
+        Instance inst = register(new Instance(id, spec.name(), "cold", spec.memoryMib(), vm, agent));
         try {
             agent.awaitReady(config.bootTimeout());
             clock.boot = clock.lap();
@@ -456,7 +543,9 @@ public final class Platform implements AutoCloseable {
     /** Returns a healthy instance to its function's pool (most recently used first). */
     private void release(Instance inst) {
         Deque<Instance> q = idle.computeIfAbsent(inst.function(), k -> new ConcurrentLinkedDeque<>());
-        if (closed || !inst.alive() || !functions.containsKey(inst.function()) || q.size() >= config.maxIdlePerFunction()) {
+        Deployed d = functions.get(inst.function());
+        int cap = Math.max(config.maxIdlePerFunction(), d == null ? 0 : d.spec().minWarm());
+        if (closed || !inst.alive() || d == null || q.size() >= cap) {
             discard(inst);
             return;
         }
@@ -464,13 +553,34 @@ public final class Platform implements AutoCloseable {
         q.addFirst(inst);
     }
 
+    /**
+     * Reserves admission budget for a new instance, evicting the longest-idle instances of any
+     * function to make room; a 429 naming the limit when even that is not enough.
+     */
+    private void reserveInstance(int memoryMib) {
+        while (!admission.reserveInstance(memoryMib)) {
+            Instance victim = null;
+            for (Deque<Instance> q : idle.values()) {
+                Instance last = q.peekLast();
+                if (last != null && (victim == null || last.idleSinceNanos() < victim.idleSinceNanos())) victim = last;
+            }
+            if (victim == null) throw admission.budgetExhausted(memoryMib);
+            Deque<Instance> q = idle.get(victim.function());
+            if (q != null && q.remove(victim)) discard(victim);
+        }
+    }
+
     private void discard(Instance inst) {
-        instances.remove(inst.id());
+        if (instances.remove(inst.id()) != null) admission.releaseInstance(inst.memoryMib());
         Deque<Instance> q = idle.get(inst.function());
         if (q != null) q.remove(inst);
         inst.close();
     }
 
+    /**
+     * Once a second: stops instances idle past the keep-alive time (never below a function's
+     * {@code min_warm}), restores instances up to {@code min_warm}, and forgets expired async results.
+     */
     private void reapIdle() {
         while (!closed) {
             try {
@@ -479,12 +589,55 @@ public final class Platform implements AutoCloseable {
                 return;
             }
             long cutoff = System.nanoTime() - config.idleTimeout().toNanos();
-            for (Deque<Instance> q : idle.values()) {
-                for (Instance inst : q) {
-                    if (inst.idleSinceNanos() < cutoff && q.remove(inst)) discard(inst);
+            for (Deployed d : functions.values()) {
+                String f = d.spec().name();
+                long running = instances.values().stream().filter(i -> i.function().equals(f)).count();
+                Deque<Instance> q = idle.getOrDefault(f, new ConcurrentLinkedDeque<>());
+                for (var it = q.descendingIterator(); it.hasNext() && running > d.spec().minWarm(); ) {
+                    Instance inst = it.next();
+                    if (inst.idleSinceNanos() < cutoff && q.remove(inst)) {
+                        discard(inst);
+                        running--;
+                    }
+                }
+                if (running < d.spec().minWarm()) {
+                    try {
+                        prewarm(f, (int) (d.spec().minWarm() - running));
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "keeping " + f + " warm failed: " + e.getMessage());
+                    }
                 }
             }
+            async.purgeExpired();
         }
+    }
+
+    /**
+     * Restores {@code count} instances of a function (concurrently, with its default strategy)
+     * and parks them idle, ready for warm calls. Returns their ids.
+     */
+    public List<String> prewarm(String function, int count) {
+        Deployed d = deployed(function);
+        if (count < 1 || count > 64) throw ThawException.badRequest("count must be 1..64, got " + count);
+        List<CompletableFuture<Instance>> started = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            started.add(CompletableFuture.supplyAsync(() -> restore(d, d.defaultRestore(), new Timing.Clock(), new ArrayList<>()).instance(),
+                    r -> Thread.ofVirtual().start(r)));
+        }
+        List<String> ids = new ArrayList<>();
+        RuntimeException failure = null;
+        for (CompletableFuture<Instance> f : started) {
+            try {
+                Instance inst = f.join();
+                inst.markIdle();
+                idle.computeIfAbsent(function, k -> new ConcurrentLinkedDeque<>()).addFirst(inst);
+                ids.add(inst.id());
+            } catch (java.util.concurrent.CompletionException e) {
+                failure = e.getCause() instanceof RuntimeException re ? re : new RuntimeException(e.getCause());
+            }
+        }
+        if (ids.isEmpty() && failure != null) throw failure;
+        return ids;
     }
 
     public List<Instance.Info> instances() {
