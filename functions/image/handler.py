@@ -27,9 +27,9 @@ def make_picture(width, height, seed):
 
 
 def handle(event):
-    width = int(event.get("width", 1024))
-    height = int(event.get("height", 768))
-    angle = float(event.get("angle", 90))
+    width = int(event.get("width", 800))
+    height = int(event.get("height", 600))
+    angle = float(event.get("angle", 45))
     scale = float(event.get("scale", 0.5))
 
     t0 = time.perf_counter()
