@@ -137,8 +137,26 @@ public final class ApiServer implements AutoCloseable {
                         throw e;
                     }
                     JsonNode event = eventBody(ex);
+                    if ("true".equals(query.get("async"))) return Response.json(202, platform.invokeAsync(p1, event, mode));
                     return Response.json(200, platform.invoke(p1, event, mode));
                 }
+                if (n == 3 && "prewarm".equals(p2)) {
+                    if (!method.equals("POST")) throw methodNotAllowed(method, "POST");
+                    int count;
+                    try {
+                        count = Integer.parseInt(query.getOrDefault("count", "1"));
+                    } catch (NumberFormatException e) {
+                        throw ThawException.badRequest("count must be a whole number, got " + query.get("count"));
+                    }
+                    var ids = Json.MAPPER.createArrayNode();
+                    platform.prewarm(p1, count).forEach(ids::add);
+                    ObjectNode out = Json.object().put("function", p1);
+                    out.set("instances", ids);
+                    return Response.json(200, out);
+                }
+            }
+            case "invocations" -> {
+                if (n == 2 && method.equals("GET")) return Response.json(200, platform.invocation(p1));
             }
             case "instances" -> {
                 if (n == 1 && method.equals("GET")) return Response.json(200, Map.of("instances", platform.instances()));
@@ -218,6 +236,9 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static void sendError(HttpExchange ex, int status, String code, String message, ObjectNode details) throws IOException {
+        if (details != null && details.has("retry_after_s")) {
+            ex.getResponseHeaders().set("Retry-After", details.get("retry_after_s").asText());
+        }
         ObjectNode body = Json.object();
         ObjectNode err = body.putObject("error");
         err.put("code", code).put("message", message);
