@@ -3,6 +3,7 @@ package dev.thaw.cli;
 import dev.thaw.common.ThawDirs;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.guest.ImageBuilder;
+import dev.thaw.platform.Limits;
 import dev.thaw.platform.Platform;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
@@ -26,6 +27,31 @@ public final class Boot {
     @Option(names = "--max-idle", defaultValue = "4", description = "Idle instances kept per function. Default: ${DEFAULT-VALUE}.")
     int maxIdle;
 
+    @Option(names = "--max-instances", description = "Running instances allowed across all functions. Default: 8 per core (at least 4).")
+    Integer maxInstances;
+
+    @Option(names = "--memory-budget-mib", description = "Guest memory (MiB) all running instances may sum to. Default: 3/4 of host memory.")
+    Long memoryBudgetMib;
+
+    @Option(names = "--concurrency", description = "Invocations of one function running at once. Default: 4 per core (at least 2).")
+    Integer concurrency;
+
+    @Option(names = "--queue-depth", defaultValue = "64", description = "Invocations of one function that may wait for a slot; more get 429. Default: ${DEFAULT-VALUE}.")
+    int queueDepth;
+
+    @Option(names = "--queue-timeout", defaultValue = "30", description = "Seconds an invocation may wait in its queue before a 429. Default: ${DEFAULT-VALUE}.")
+    int queueTimeoutSeconds;
+
+    @Option(names = "--result-ttl", defaultValue = "600", description = "Seconds results of async invocations are kept. Default: ${DEFAULT-VALUE}.")
+    int resultTtlSeconds;
+
+    Limits limits() {
+        Limits host = Limits.forHost();
+        return new Limits(maxInstances != null ? maxInstances : host.maxInstances(),
+                memoryBudgetMib != null ? memoryBudgetMib : host.memoryBudgetMib(),
+                concurrency != null ? concurrency : host.concurrency(), queueDepth, Duration.ofSeconds(queueTimeoutSeconds));
+    }
+
     /** Builds the image if needed, chooses the accelerator, and opens the platform. */
     public Platform start() {
         Path cache = ThawDirs.cache();
@@ -38,7 +64,8 @@ public final class Boot {
             default -> throw new IllegalArgumentException("--accel must be auto, tcg or kvm, got " + accel);
         };
         Path data = dataDir != null ? dataDir.toAbsolutePath() : ThawDirs.data();
-        Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle, Duration.ofSeconds(idleTimeoutSeconds));
+        Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
+                Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds));
         Platform p = new Platform(cfg, image, a);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;

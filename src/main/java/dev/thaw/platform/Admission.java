@@ -24,26 +24,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * a few integer comparisons, far below the cost of the restore it gates.
  */
 final class Admission {
-    record Limits(int maxInstances, long memoryBudgetMib, int concurrency, int queueDepth, Duration queueTimeout) {
-        /** Defaults from the host: 3/4 of its memory for guests, eight instances per core. */
-        static Limits forHost() {
-            long hostMib = Runtime.getRuntime().maxMemory() > 0 ? hostMemoryMib() : 4096;
-            int cores = Runtime.getRuntime().availableProcessors();
-            return new Limits(Math.max(4, cores * 8), hostMib * 3 / 4, Math.max(2, cores * 4), 64, Duration.ofSeconds(30));
-        }
-
-        static long hostMemoryMib() {
-            try {
-                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
-                    if (line.startsWith("MemTotal:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
-                }
-            } catch (java.io.IOException | NumberFormatException ignored) {
-                // fall through
-            }
-            return 4096;
-        }
-    }
-
     private final Limits limits;
     private final Metrics metrics;
     private final ReentrantLock lock = new ReentrantLock();

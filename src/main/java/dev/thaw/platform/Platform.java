@@ -58,9 +58,9 @@ public final class Platform implements AutoCloseable {
      * @param resultTtl how long results of asynchronous invocations are kept
      */
     public record Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout,
-                         int maxIdlePerFunction, Duration idleTimeout, Admission.Limits limits, Duration resultTtl) {
+                         int maxIdlePerFunction, Duration idleTimeout, Limits limits, Duration resultTtl) {
         public Config {
-            if (limits == null) limits = Admission.Limits.forHost();
+            if (limits == null) limits = Limits.forHost();
             if (resultTtl == null) resultTtl = Duration.ofMinutes(10);
         }
 

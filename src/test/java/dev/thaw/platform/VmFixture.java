@@ -18,7 +18,14 @@ public final class VmFixture implements AutoCloseable {
     public final GuestImage image;
     public Platform platform;
 
+    private final Limits limits;
+
     public VmFixture() throws IOException {
+        this(null);
+    }
+
+    public VmFixture(Limits limits) throws IOException {
+        this.limits = limits;
         this.dataDir = Files.createTempDirectory(Path.of("/var/tmp"), "thaw-it-data-");
         this.runDir = Files.createTempDirectory(Path.of("/tmp"), "thaw-it-");
         this.image = new ImageBuilder(ThawDirs.cache()).ensure(System.err::println);
@@ -27,7 +34,7 @@ public final class VmFixture implements AutoCloseable {
 
     public Platform open() {
         return new Platform(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
-                Duration.ofSeconds(60)), image, Accel.TCG);
+                Duration.ofSeconds(60), limits, null), image, Accel.TCG);
     }
 
     /** Simulates a daemon restart over the same data directory. */
