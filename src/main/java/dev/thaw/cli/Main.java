@@ -1,5 +1,6 @@
 package dev.thaw.cli;
 
+import dev.thaw.flow.FlowCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,6 +9,7 @@ import picocli.CommandLine.Command;
         description = "Serverless functions in real VMs, restored from memory snapshots.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                FlowCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
