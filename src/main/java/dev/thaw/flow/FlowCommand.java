@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                         + "the format is detected. A span's function is its service name."},
         footer = {"", "Examples:",
                 "  thaw flow traces.json",
-                "  thaw flow --daemon http://127.0.0.1:8080 --limit 500 --format html --out flow.html",
+                "  thaw flow --daemon http://127.0.0.1:8080 --limit 500 --format html -o flow.html",
                 "  thaw flow a.json b.json --format json --async clip"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:report written", "1:unreadable or malformed input, or the daemon failed", "2:bad usage"})

@@ -18,6 +18,11 @@ final class Format {
         return String.format(Locale.ROOT, "%.2f s", us / 1_000_000.0);
     }
 
+    /** "1 trace", "3 traces". */
+    static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     static String percent(double fraction) {
         return String.format(Locale.ROOT, "%.1f%%", fraction * 100);
     }

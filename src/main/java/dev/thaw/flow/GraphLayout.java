@@ -89,18 +89,19 @@ final class GraphLayout {
         nodes.forEach(n -> columns.get(layer.get(n)).add(n));
         order(columns, out);
 
+        int headroom = backEdges.isEmpty() ? 0 : 40; // edges back to earlier columns arc over the nodes
         int tallest = columns.stream().mapToInt(List::size).max().orElse(0);
         int fullHeight = tallest * NODE_H + Math.max(0, tallest - 1) * GAP_Y;
         for (int c = 0; c < columns.size(); c++) {
             List<String> column = columns.get(c);
             int columnHeight = column.size() * NODE_H + Math.max(0, column.size() - 1) * GAP_Y;
-            int top = MARGIN + (fullHeight - columnHeight) / 2;
+            int top = MARGIN + headroom + (fullHeight - columnHeight) / 2;
             for (int i = 0; i < column.size(); i++) {
                 positions.put(column.get(i), new Point(MARGIN + c * (NODE_W + GAP_X), top + i * (NODE_H + GAP_Y)));
             }
         }
         width = 2 * MARGIN + layers * NODE_W + (layers - 1) * GAP_X;
-        height = 2 * MARGIN + fullHeight + (backEdges.isEmpty() ? 0 : 40); // room for edges looping below
+        height = 2 * MARGIN + headroom + fullHeight;
     }
 
     private void findBackEdges(List<String> nodes, Map<String, List<String>> out) {

@@ -141,7 +141,6 @@ public final class HtmlReport {
         h.append("</defs>\n");
 
         int maxCalls = report.edges().stream().mapToInt(EdgeStats::calls).max().orElse(1);
-        int bottom = layout.height - 16;
         StringBuilder labels = new StringBuilder();
         for (EdgeStats e : report.edges()) {
             GraphLayout.Point a = layout.positions.get(e.caller());
@@ -174,15 +173,19 @@ public final class HtmlReport {
                 lx = sx + (ex - sx) * (1.5 * t * (1 - t) + t * t * t);
                 ly = sy + (ey - sy) * towardEnd;
             } else {
-                // A call back to an earlier or the same layer (recursion across functions): loop below.
-                double sx = a.x() + w / 2.0;
-                double sy = a.y() + nh;
-                double ex = b.x() + w / 2.0 + 12;
-                double ey = b.y() + nh;
-                d = "M" + num(sx) + "," + num(sy) + " C" + num(sx) + "," + bottom + " " + num(ex) + "," + bottom
+                // A call back to an earlier column (recursion across functions): from the callee's
+                // left side to the caller's right side, arcing upwards over the forward edges.
+                double sx = a.x();
+                double sy = a.y() + 14;
+                double ex = b.x() + w;
+                double ey = b.y() + 14;
+                double c1x = sx - 70;
+                double c2x = ex + 70;
+                double cy = Math.min(sy, ey) - 56;
+                d = "M" + num(sx) + "," + num(sy) + " C" + num(c1x) + "," + num(cy) + " " + num(c2x) + "," + num(cy)
                         + " " + num(ex) + "," + num(ey);
-                lx = (sx + ex) / 2;
-                ly = 0.125 * sy + 0.75 * bottom + 0.125 * ey;
+                lx = 0.125 * sx + 0.375 * c1x + 0.375 * c2x + 0.125 * ex;
+                ly = 0.125 * sy + 0.75 * cy + 0.125 * ey;
             }
             h.append("<path d=\"").append(d).append("\" fill=\"none\" stroke=\"").append(colour)
                     .append("\" stroke-width=\"").append(num(width)).append("\" stroke-opacity=\"0.85\" marker-end=\"url(#")
@@ -191,7 +194,7 @@ public final class HtmlReport {
                             + percent(e.errorRate()) + "), p50 " + duration(e.p50Us()) + ", p90 " + duration(e.p90Us())
                             + ", p99 " + duration(e.p99Us()) + ", on the critical path in " + e.callsOnPath() + " calls"))
                     .append("</title></path>\n");
-            String line1 = e.calls() + " calls" + (e.errors() > 0 ? " · " + percent(e.errorRate()) + " err" : "");
+            String line1 = Format.count(e.calls(), "call") + (e.errors() > 0 ? " · " + percent(e.errorRate()) + " err" : "");
             String line2 = "p50 " + duration(e.p50Us()) + " · p99 " + duration(e.p99Us());
             int boxW = (int) (Math.max(line1.length(), line2.length()) * 6.3) + 10;
             labels.append("<g><rect x=\"").append(num(lx - boxW / 2.0)).append("\" y=\"").append(num(ly - 15))
@@ -215,7 +218,7 @@ public final class HtmlReport {
                     .append(text(p.x() + 10, p.y() + 52, "start", 11, f.coldStartsOnPath() > 0 ? "#1f5f8b" : "#333", false,
                             f.coldStartsOnPath() > 0
                                     ? f.coldStartsOnPath() + " cold on path · " + duration(f.coldOnPathUsTotal())
-                                    : "p99 " + percent(f.pathShareP99()) + (f.errors() > 0 ? " · " + f.errors() + " errors" : "")))
+                                    : "p99 " + percent(f.pathShareP99()) + (f.errors() > 0 ? " · " + Format.count(f.errors(), "error") : "")))
                     .append("</g>\n");
         }
         h.append(labels);

@@ -27,8 +27,9 @@ public final class TextReport {
     public static String render(FlowReport report, int top, int traces) {
         StringBuilder out = new StringBuilder();
         FlowReport.Summary s = report.summary();
-        out.append("thaw flow: ").append(s.traces()).append(" traces, ").append(s.spans()).append(" spans, ")
-                .append(s.functions()).append(" functions, ").append(s.edges()).append(" call edges; ")
+        out.append("thaw flow: ").append(Format.count(s.traces(), "trace")).append(", ")
+                .append(Format.count(s.spans(), "span")).append(", ").append(Format.count(s.functions(), "function"))
+                .append(", ").append(Format.count(s.edges(), "call edge")).append("; ")
                 .append(s.asyncPolicy() == AsyncPolicy.FOLLOW
                         ? "async work that outlives its caller is followed (--async follow)"
                         : "children clipped to their parents, Jaeger UI style (--async clip)")
@@ -135,9 +136,9 @@ public final class TextReport {
         List<TraceSummary> slowest = traces.stream()
                 .sorted(Comparator.comparingLong(TraceSummary::durationUs).reversed().thenComparing(TraceSummary::traceId))
                 .limit(count).toList();
-        out.append("\nCritical paths (").append(slowest.size() == traces.size() ? "all " + traces.size()
-                        : slowest.size() + " slowest of " + traces.size())
-                .append(" traces; --traces N for more, --format json for all)\n");
+        out.append("\nCritical paths (").append(slowest.size() == traces.size() ? "all " + Format.count(traces.size(), "trace")
+                        : slowest.size() + " slowest of " + traces.size() + " traces")
+                .append("; --traces N for more, --format json for all)\n");
         for (TraceSummary t : slowest) {
             out.append("  trace ").append(t.traceId()).append("  ").append(duration(t.durationUs()))
                     .append("  root ").append(String.join(", ", t.rootFunctions()))
