@@ -1,6 +1,7 @@
 package dev.thaw.cli;
 
 import dev.thaw.memory.MemoryCommand;
+import dev.thaw.flow.FlowCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
                 ImageCommand.class,
                 DemoCommand.class,
                 MemoryCommand.class,
+                FlowCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,0 +1,10 @@
+package dev.thaw.flow;
+
+import java.util.List;
+
+/** The spans of one trace, in the order they were read. */
+public record Trace(String traceId, List<Span> spans) {
+    public Trace {
+        spans = List.copyOf(spans);
+    }
+}
