@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.thaw.common.Json;
+import dev.thaw.flow.Trace;
+import dev.thaw.flow.TraceWriter;
+import dev.thaw.platform.Call;
 import dev.thaw.platform.FunctionBundle;
+import dev.thaw.platform.InvocationResult;
 import dev.thaw.platform.Mode;
 import dev.thaw.platform.Platform;
 import dev.thaw.platform.ThawException;
@@ -18,7 +22,9 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 
@@ -137,8 +143,11 @@ public final class ApiServer implements AutoCloseable {
                         throw e;
                     }
                     JsonNode event = eventBody(ex);
-                    if ("true".equals(query.get("async"))) return Response.json(202, platform.invokeAsync(p1, event, mode));
-                    return Response.json(200, platform.invoke(p1, event, mode));
+                    Call call = Call.external(ex.getRequestHeaders().getFirst("traceparent"));
+                    if ("true".equals(query.get("async"))) return Response.json(202, platform.invokeAsync(p1, event, mode, call));
+                    InvocationResult result = platform.invoke(p1, event, mode, call);
+                    ex.getResponseHeaders().set("traceparent", result.traceparent());
+                    return Response.json(200, result);
                 }
                 if (n == 3 && "prewarm".equals(p2)) {
                     if (!method.equals("POST")) throw methodNotAllowed(method, "POST");
@@ -154,6 +163,25 @@ public final class ApiServer implements AutoCloseable {
                     out.set("instances", ids);
                     return Response.json(200, out);
                 }
+            }
+            case "traces" -> {
+                if (!method.equals("GET")) throw methodNotAllowed(method, "GET");
+                boolean zipkin = "zipkin".equals(query.get("format"));
+                if (query.containsKey("format") && !zipkin && !"jaeger".equals(query.get("format"))) {
+                    throw ThawException.badRequest("format must be jaeger or zipkin, got " + query.get("format"));
+                }
+                List<Trace> traces;
+                if (n == 2) {
+                    Trace t = platform.tracing().store().get(p1);
+                    if (t == null) throw ThawException.notFound("no trace " + p1 + " (unknown, or no longer kept)");
+                    traces = List.of(t);
+                } else if (n == 1) {
+                    traces = platform.tracing().store().query(query.get("function"), sinceMicros(query.get("since")),
+                            intParam(query, "limit", 100));
+                } else {
+                    break;
+                }
+                return Response.json(200, zipkin ? TraceWriter.zipkin(traces) : TraceWriter.jaeger(traces));
             }
             case "invocations" -> {
                 if (n == 2 && method.equals("GET")) return Response.json(200, platform.invocation(p1));
@@ -171,6 +199,40 @@ public final class ApiServer implements AutoCloseable {
             default -> { }
         }
         throw ThawException.notFound("no route for " + method + " " + ex.getRequestURI().getPath());
+    }
+
+    private static int intParam(Map<String, String> query, String name, int fallback) {
+        String v = query.get(name);
+        if (v == null) return fallback;
+        try {
+            int i = Integer.parseInt(v);
+            if (i < 1) throw new NumberFormatException();
+            return i;
+        } catch (NumberFormatException e) {
+            throw ThawException.badRequest(name + " must be a positive whole number, got " + v);
+        }
+    }
+
+    /** {@code since}: epoch microseconds, an ISO-8601 instant, or an age such as 30s, 10m, 2h. */
+    static long sinceMicros(String since) {
+        if (since == null || since.isBlank()) return 0;
+        try {
+            if (since.matches("\\d+")) return Long.parseLong(since);
+            if (since.matches("\\d+[smhd]")) {
+                long n = Long.parseLong(since.substring(0, since.length() - 1));
+                long seconds = switch (since.charAt(since.length() - 1)) {
+                    case 's' -> n;
+                    case 'm' -> n * 60;
+                    case 'h' -> n * 3600;
+                    default -> n * 86400;
+                };
+                return (System.currentTimeMillis() / 1000 - seconds) * 1_000_000;
+            }
+            Instant t = Instant.parse(since);
+            return t.getEpochSecond() * 1_000_000 + t.getNano() / 1000;
+        } catch (RuntimeException e) {
+            throw ThawException.badRequest("since must be epoch microseconds, an ISO-8601 instant or an age like 10m, got " + since);
+        }
     }
 
     private static ThawException methodNotAllowed(String method, String allowed) {

@@ -1,5 +1,6 @@
 package dev.thaw.platform;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,7 +21,9 @@ public record InvocationResult(
         @JsonProperty("cold_start") String coldStart,
         @JsonProperty("timing_ms") Timing timing,
         @JsonProperty("memory") MemoryStats memory,
-        @JsonProperty("warnings") java.util.List<String> warnings) {
+        @JsonProperty("warnings") java.util.List<String> warnings,
+        @JsonProperty("trace_id") String traceId,
+        @JsonIgnore String traceparent) {
 
     /**
      * What the VMM process read for this invocation: its major faults and the bytes it read from

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.FileTrees;
 import dev.thaw.common.Json;
 import dev.thaw.guest.AgentConnection;
+import dev.thaw.flow.Tracing;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.memory.PageCache;
 import dev.thaw.memory.Prefetcher;
@@ -58,10 +59,18 @@ public final class Platform implements AutoCloseable {
      * @param resultTtl how long results of asynchronous invocations are kept
      */
     public record Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout,
-                         int maxIdlePerFunction, Duration idleTimeout, Limits limits, Duration resultTtl) {
+                         int maxIdlePerFunction, Duration idleTimeout, Limits limits, Duration resultTtl,
+                         int maxTraces, String otlpEndpoint, int maxCallDepth) {
         public Config {
             if (limits == null) limits = Limits.forHost();
             if (resultTtl == null) resultTtl = Duration.ofMinutes(10);
+            if (maxTraces <= 0) maxTraces = 1000;
+            if (maxCallDepth <= 0) maxCallDepth = 16;
+        }
+
+        public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction,
+                      Duration idleTimeout, Limits limits, Duration resultTtl) {
+            this(dataDir, runDir, cacheDir, bootTimeout, maxIdlePerFunction, idleTimeout, limits, resultTtl, 0, null, 0);
         }
 
         public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction, Duration idleTimeout) {
@@ -105,6 +114,9 @@ public final class Platform implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final Admission admission;
     private final AsyncInvocations async;
+    private final Tracing tracing;
+    /** Invocations in flight by id: a guest's call names its invocation, which becomes the callee's parent. */
+    private final Map<String, Call> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Deployed> functions = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> deployLocks = new ConcurrentHashMap<>();
     private final Map<String, Instance> instances = new ConcurrentHashMap<>();
@@ -118,6 +130,7 @@ public final class Platform implements AutoCloseable {
         this.accel = accel;
         this.admission = new Admission(config.limits(), metrics);
         this.async = new AsyncInvocations(this, config.resultTtl());
+        this.tracing = new Tracing(config.maxTraces(), config.otlpEndpoint());
         try {
             Files.createDirectories(functionsDir());
             Files.createDirectories(config.runDir());
@@ -205,6 +218,7 @@ public final class Platform implements AutoCloseable {
             VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, snapDir.resolve(Snapshot.MEMORY));
             try (QemuVm vm = QemuVm.start(vmConfig, newRunDir("d-" + shortId()), config.bootTimeout());
                  AgentConnection agent = new AgentConnection(vm.agentChannel())) {
+                agent.onCall(this::serveGuestCall);
                 agent.awaitReady(config.bootTimeout());
                 guestCall(agent, loadRequest(bundle), config.bootTimeout(), spec.name(), "loading");
                 guestCall(agent, invokeRequest(spec.warmupEvent(), "warmup"), Duration.ofSeconds(spec.timeoutSeconds()), spec.name(), "warm-up");
@@ -232,7 +246,8 @@ public final class Platform implements AutoCloseable {
 
     private void recordWorkingSet(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig vmConfig) {
         try {
-            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, newRunDir("r-" + shortId()), config.bootTimeout());
+            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, newRunDir("r-" + shortId()), config.bootTimeout(),
+                    this::serveGuestCall);
         } catch (IOException | RuntimeException e) {
             // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
             LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());
@@ -253,10 +268,14 @@ public final class Platform implements AutoCloseable {
      * {@link #invokeOnce}. Limits surface as 429s naming the limit.
      */
     public InvocationResult invoke(String function, JsonNode event, Mode mode) {
+        return invoke(function, event, mode, Call.external(null));
+    }
+
+    public InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
         deployed(function);
         try (Admission.Ticket ticket = admission.enter(function)) {
             ticket.awaitTurn();
-            return invokeAdmitted(function, event, mode);
+            return invokeAdmitted(function, event, mode, call);
         } catch (ThawException e) {
             if (e.status() == 429) countError(function, e);
             throw e;
@@ -267,7 +286,7 @@ public final class Platform implements AutoCloseable {
      * Accepts an invocation to run in the background: it takes its queue place now (a 429 if the
      * queue is full), and {@link #invocation} reports its progress and result.
      */
-    public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode) {
+    public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
         deployed(function);
         Admission.Ticket ticket;
         try {
@@ -279,7 +298,7 @@ public final class Platform implements AutoCloseable {
         return async.submit(function, mode, ticket, () -> {
             try (ticket) {
                 ticket.awaitTurn();
-                return invokeAdmitted(function, event, mode);
+                return invokeAdmitted(function, event, mode, call);
             }
         });
     }
@@ -293,9 +312,9 @@ public final class Platform implements AutoCloseable {
                 Metrics.labels("code", e.code(), "function", function));
     }
 
-    private InvocationResult invokeAdmitted(String function, JsonNode event, Mode mode) {
+    private InvocationResult invokeAdmitted(String function, JsonNode event, Mode mode, Call call) {
         try {
-            return invokeOnce(function, event, mode);
+            return invokeOnce(function, event, mode, call);
         } catch (ThawException e) {
             metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
                     Metrics.labels("code", e.code(), "function", function));
@@ -303,12 +322,14 @@ public final class Platform implements AutoCloseable {
         }
     }
 
-    private InvocationResult invokeOnce(String function, JsonNode event, Mode mode) {
+    private InvocationResult invokeOnce(String function, JsonNode event, Mode mode, Call call) {
         Deployed d = deployed(function);
         if (mode == Mode.CACHED) warmPageCache(d); // the precondition of the upper bound, not part of its time
         String invocationId = "inv-" + shortId() + shortId();
         List<String> warnings = new ArrayList<>();
         Timing.Clock clock = new Timing.Clock();
+        InvocationSpan span = new InvocationSpan(tracing, function, invocationId, mode, call, clock);
+        inFlight.put(invocationId, new Call(span.context(), call.depth(), false));
         Instance inst = null;
         String coldStart = null;
         String status = "error";
@@ -328,19 +349,20 @@ public final class Platform implements AutoCloseable {
             JsonNode reply = inst.agent().request(invokeRequest(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
             InvocationResult.MemoryStats memory = memoryStats(inst, before, d.currentWorkingSet());
             if (restore != null && restore.prefetch() != null) {
-                clock.prefetchConcurrent = true;
-                clock.prefetch = restore.prefetch().handle((r, e) -> r == null ? null : r.millis()).join();
+                Prefetcher.Result r = restore.prefetch().handle((res, e) -> res).join();
+                if (r != null) clock.concurrentPrefetch(restore.prefetchStartNanos(), r.millis());
             }
             Timing timing = clock.finish(reply.path("exec_ms").asDouble());
             Instance done = inst;
             inst = null;
             release(done);
+            span.finished(timing, coldStart, done.id(), reply.path("ok").asBoolean());
             if (!reply.path("ok").asBoolean()) throw handlerError(function, reply);
             status = "ok";
             metrics.observe("thaw_invocation_duration_seconds", "Invocation latency seen by the platform",
                     Metrics.labels("function", function, "mode", mode.id()), timing.total() / 1000);
             return new InvocationResult(invocationId, function, reply.get("result"), done.id(), mode.id(), coldStart, timing,
-                    memory, warnings.isEmpty() ? null : warnings);
+                    memory, warnings.isEmpty() ? null : warnings, span.traceId(), span.traceparent());
         } catch (VmException.Timeout e) {
             throw new ThawException(504, "vm_timeout", function + ": " + e.getMessage(), null, e);
         } catch (VmException e) {
@@ -348,6 +370,8 @@ public final class Platform implements AutoCloseable {
         } catch (SnapshotCorruptException e) {
             throw new ThawException(500, "snapshot_corrupt", e.getMessage(), null, e);
         } finally {
+            inFlight.remove(invocationId);
+            span.end(); // a no-op when finished() ended it; otherwise it records the failure
             if (inst != null) discard(inst);
             metrics.increment("thaw_invocations_total", "Invocations by function, mode and outcome",
                     Metrics.labels("function", function, "mode", mode.id(), "status", status));
@@ -358,8 +382,34 @@ public final class Platform implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves a handler's call to another function ({@code thaw.invoke} in the guest): a normal
+     * invocation whose trace parent is the calling invocation. Failures go back to the caller as
+     * an error reply, which the guest library raises as {@code thaw.InvocationError}.
+     */
+    private JsonNode serveGuestCall(JsonNode msg) {
+        String callee = msg.path("function").asText("");
+        Call parent = inFlight.get(msg.path("parent").asText(""));
+        int depth = parent == null ? 1 : parent.depth() + 1;
+        ObjectNode reply = Json.object();
+        try {
+            if (depth > config.maxCallDepth()) {
+                throw new ThawException(508, "call_depth", "call to " + callee + " exceeds the call depth limit of "
+                        + config.maxCallDepth() + " (a cycle of calls?)");
+            }
+            Call call = new Call(parent == null ? io.opentelemetry.context.Context.root() : parent.parent(), depth,
+                    msg.path("async").asBoolean());
+            InvocationResult r = invoke(callee, msg.path("event"), Mode.WARM, call);
+            reply.put("ok", true).set("result", r.result());
+        } catch (ThawException e) {
+            reply.put("ok", false).putObject("error").put("type", "InvocationError").put("code", e.code())
+                    .put("status", e.status()).put("message", e.getMessage());
+        }
+        return reply;
+    }
+
     /** A restored instance, the strategy actually used, and FaaSnap's prefetch still running beside it. */
-    private record Restore(Instance instance, Mode strategy, CompletableFuture<Prefetcher.Result> prefetch) {}
+    private record Restore(Instance instance, Mode strategy, CompletableFuture<Prefetcher.Result> prefetch, long prefetchStartNanos) {}
 
     /**
      * Restores an instance from the function's snapshot with one of the strategies of design.md §2.
@@ -376,6 +426,7 @@ public final class Platform implements AutoCloseable {
             strategy = Mode.VANILLA;
         }
         Path memory = strategy == Mode.FAASNAP ? snap.sparseMemoryFile() : snap.memoryFile();
+        long prefetchStart = System.nanoTime();
         CompletableFuture<Prefetcher.Result> prefetch = strategy == Mode.FAASNAP ? Prefetcher.start(memory, ws.faasnapRuns()) : null;
         var m = snap.manifest().machine();
         VmConfig cfg = VmConfig.restore(imageFor(snap), m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
@@ -389,21 +440,21 @@ public final class Platform implements AutoCloseable {
             admission.releaseInstance(m.memoryMib());
             throw e;
         }
-        clock.vmmStart = clock.lap();
+        clock.phase("vmm_start");
         try {
             vm.loadState(config.bootTimeout());
-            clock.stateLoad = clock.lap();
+            clock.phase("state_load");
             if (strategy == Mode.REAP) {
                 Prefetcher.load(memory, ws.reapRuns());
-                clock.prefetch = clock.lap();
+                clock.phase("prefetch");
             }
             AgentConnection agent = new AgentConnection(vm.agentChannel());
+            agent.onCall(this::serveGuestCall);
             vm.resume();
-            clock.resume = clock.lap();
+            clock.phase("resume");
             metrics.observe("thaw_restore_duration_seconds", "Time from request to a resumed VM, by strategy",
-                    Metrics.labels("strategy", strategy.id()), (clock.vmmStart + clock.stateLoad
-                            + (clock.prefetch == null ? 0 : clock.prefetch) + clock.resume) / 1000);
-            return new Restore(register(new Instance(id, d.spec().name(), strategy.id(), m.memoryMib(), vm, agent)), strategy, prefetch);
+                    Metrics.labels("strategy", strategy.id()), clock.coldStartMs() / 1000);
+            return new Restore(register(new Instance(id, d.spec().name(), strategy.id(), m.memoryMib(), vm, agent)), strategy, prefetch, prefetchStart);
         } catch (IOException e) {
             vm.close();
             admission.releaseInstance(m.memoryMib());
@@ -454,14 +505,15 @@ public final class Platform implements AutoCloseable {
             admission.releaseInstance(spec.memoryMib());
             throw e;
         }
-        clock.vmmStart = clock.lap();
+        clock.phase("vmm_start");
         AgentConnection agent = new AgentConnection(vm.agentChannel());
+        agent.onCall(this::serveGuestCall);
         Instance inst = register(new Instance(id, spec.name(), "cold", spec.memoryMib(), vm, agent));
         try {
             agent.awaitReady(config.bootTimeout());
-            clock.boot = clock.lap();
+            clock.phase("boot");
             guestCall(agent, loadRequest(FunctionBundle.fromDirectory(d.dir().resolve("code"))), config.bootTimeout(), spec.name(), "loading");
-            clock.functionLoad = clock.lap();
+            clock.phase("function_load");
             return inst;
         } catch (RuntimeException e) {
             discard(inst);
@@ -713,9 +765,14 @@ public final class Platform implements AutoCloseable {
         return Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 32 | 0x1_0000_0000L).substring(1);
     }
 
+    public Tracing tracing() {
+        return tracing;
+    }
+
     @Override
     public void close() {
         closed = true;
+        tracing.close();
         reaper.interrupt();
         for (Instance inst : new ArrayList<>(instances.values())) discard(inst);
     }

@@ -31,7 +31,8 @@ final class Recorder {
     private Recorder() {}
 
     static WorkingSet record(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig bootConfig,
-                             GuestImage image, Path runDir, Duration timeout) throws IOException {
+                             GuestImage image, Path runDir, Duration timeout,
+                             AgentConnection.CallHandler calls) throws IOException {
         Path memory = snapDir.resolve(Snapshot.MEMORY);
         Path vmstate = snapDir.resolve(Snapshot.VMSTATE);
         for (Path f : List.of(memory, vmstate, image.rootfs())) PageCache.drop(f);
@@ -40,6 +41,7 @@ final class Recorder {
         long totalPages;
         try (QemuVm vm = QemuVm.start(cfg, runDir, timeout);
              AgentConnection agent = new AgentConnection(vm.agentChannel())) {
+            agent.onCall(calls);
             vm.loadState(timeout);
             try (WorkingSetSampler sampler = WorkingSetSampler.start(vm.pid(), memory, SAMPLE_INTERVAL_MS)) {
                 vm.resume();

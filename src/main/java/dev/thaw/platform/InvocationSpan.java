@@ -1,0 +1,91 @@
+package dev.thaw.platform;
+
+import dev.thaw.flow.SpanTags;
+import dev.thaw.flow.TraceStore;
+import dev.thaw.flow.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The trace span of one invocation: opened when the request arrives, given the restore phases
+ * and the guest execution as child spans when the answer is in, and ended exactly once.
+ */
+final class InvocationSpan {
+    private final Tracing tracing;
+    private final String function;
+    private final Timing.Clock clock;
+    private final Span span;
+    private boolean ended;
+
+    InvocationSpan(Tracing tracing, String function, String invocationId, Mode mode, Call call, Timing.Clock clock) {
+        this.tracing = tracing;
+        this.function = function;
+        this.clock = clock;
+        var b = tracing.tracer().spanBuilder(SpanTags.INVOKE_PREFIX + function)
+                .setParent(call.parent())
+                .setSpanKind(SpanKind.SERVER)
+                .setStartTimestamp(clock.startEpochNanos(), TimeUnit.NANOSECONDS)
+                .setAttribute(TraceStore.FUNCTION, function)
+                .setAttribute(SpanTags.INVOCATION_ID, invocationId)
+                .setAttribute("thaw.mode", mode.id())
+                .setAttribute("thaw.call.depth", call.depth());
+        if (call.async()) b.setAttribute(TraceStore.ASYNC, true);
+        this.span = b.startSpan();
+    }
+
+    Context context() {
+        return Context.root().with(span);
+    }
+
+    String traceId() {
+        return span.getSpanContext().getTraceId();
+    }
+
+    String traceparent() {
+        return Tracing.traceparent(span.getSpanContext());
+    }
+
+    /** Records the outcome and the phases as child spans, then ends the span. */
+    void finished(Timing timing, String coldStart, String instance, boolean ok) {
+        span.setAttribute(SpanTags.COLDSTART, coldStart != null);
+        span.setAttribute(SpanTags.INSTANCE, instance);
+        if (coldStart != null) {
+            span.setAttribute(SpanTags.RESTORE_STRATEGY, coldStart);
+            span.setAttribute(SpanTags.COLDSTART_MS, clockColdStartMs());
+        }
+        long endNanos = System.nanoTime();
+        for (Map.Entry<String, long[]> p : clock.phases().entrySet()) {
+            child(p.getKey(), clock.epochNanos(p.getValue()[0]), clock.epochNanos(p.getValue()[1]));
+        }
+        long execEnd = clock.epochNanos(endNanos);
+        child(SpanTags.GUEST_EXEC, execEnd - (long) (timing.guestExec() * 1e6), execEnd);
+        if (!ok) span.setStatus(StatusCode.ERROR, "the handler raised");
+        ended = true;
+        span.end(execEnd, TimeUnit.NANOSECONDS);
+    }
+
+    private double clockColdStartMs() {
+        return clock.coldStartMs();
+    }
+
+    private void child(String name, long startEpochNanos, long endEpochNanos) {
+        tracing.tracer().spanBuilder(name).setParent(context())
+                .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS)
+                .setAttribute(TraceStore.FUNCTION, function)
+                .startSpan().end(endEpochNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Ends a span that did not finish normally (VM failure, limit, bad snapshot). */
+    void end() {
+        if (ended) return;
+        ended = true;
+        span.setStatus(StatusCode.ERROR, "the invocation failed");
+        span.setAttribute(SpanTags.ERROR, true);
+        span.end();
+    }
+}
