@@ -20,6 +20,7 @@ final class InvocationSpan {
     private final String function;
     private final Timing.Clock clock;
     private final Span span;
+    private Span guestExec;
     private boolean ended;
 
     InvocationSpan(Tracing tracing, String function, String invocationId, Mode mode, Call call, Timing.Clock clock) {
@@ -42,6 +43,16 @@ final class InvocationSpan {
         return Context.root().with(span);
     }
 
+    /**
+     * Opens the guest-execution child span as the request goes to the guest. Functions the
+     * handler calls become its children, so a trace shows them inside the caller's execution.
+     */
+    Context beginGuestExec() {
+        guestExec = tracing.tracer().spanBuilder(SpanTags.GUEST_EXEC).setParent(context())
+                .setAttribute(TraceStore.FUNCTION, function).startSpan();
+        return Context.root().with(guestExec);
+    }
+
     String traceId() {
         return span.getSpanContext().getTraceId();
     }
@@ -58,15 +69,18 @@ final class InvocationSpan {
             span.setAttribute(SpanTags.RESTORE_STRATEGY, coldStart);
             span.setAttribute(SpanTags.COLDSTART_MS, clockColdStartMs());
         }
-        long endNanos = System.nanoTime();
         for (Map.Entry<String, long[]> p : clock.phases().entrySet()) {
             child(p.getKey(), clock.epochNanos(p.getValue()[0]), clock.epochNanos(p.getValue()[1]));
         }
-        long execEnd = clock.epochNanos(endNanos);
-        child(SpanTags.GUEST_EXEC, execEnd - (long) (timing.guestExec() * 1e6), execEnd);
+        long end = clock.epochNanos(System.nanoTime());
+        if (guestExec != null) {
+            guestExec.setAttribute("thaw.guest_exec_ms", timing.guestExec());
+            if (!ok) guestExec.setStatus(StatusCode.ERROR, "the handler raised");
+            guestExec.end(end, TimeUnit.NANOSECONDS);
+        }
         if (!ok) span.setStatus(StatusCode.ERROR, "the handler raised");
         ended = true;
-        span.end(execEnd, TimeUnit.NANOSECONDS);
+        span.end(end, TimeUnit.NANOSECONDS);
     }
 
     private double clockColdStartMs() {
@@ -84,6 +98,7 @@ final class InvocationSpan {
     void end() {
         if (ended) return;
         ended = true;
+        if (guestExec != null) guestExec.end();
         span.setStatus(StatusCode.ERROR, "the invocation failed");
         span.setAttribute(SpanTags.ERROR, true);
         span.end();

@@ -329,7 +329,6 @@ public final class Platform implements AutoCloseable {
         List<String> warnings = new ArrayList<>();
         Timing.Clock clock = new Timing.Clock();
         InvocationSpan span = new InvocationSpan(tracing, function, invocationId, mode, call, clock);
-        inFlight.put(invocationId, new Call(span.context(), call.depth(), false));
         Instance inst = null;
         String coldStart = null;
         String status = "error";
@@ -346,6 +345,7 @@ public final class Platform implements AutoCloseable {
                 coldStart = restore.strategy().id();
                 inst = restore.instance();
             }
+            inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
             JsonNode reply = inst.agent().request(invokeRequest(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
             InvocationResult.MemoryStats memory = memoryStats(inst, before, d.currentWorkingSet());
             if (restore != null && restore.prefetch() != null) {
