@@ -45,6 +45,15 @@ public final class Boot {
     @Option(names = "--result-ttl", defaultValue = "600", description = "Seconds results of async invocations are kept. Default: ${DEFAULT-VALUE}.")
     int resultTtlSeconds;
 
+    @Option(names = "--max-traces", defaultValue = "1000", description = "Recent traces kept in memory for GET /traces. Default: ${DEFAULT-VALUE}.")
+    int maxTraces;
+
+    @Option(names = "--otlp-endpoint", description = "Also export spans over OTLP/HTTP to this URL, e.g. http://127.0.0.1:4318/v1/traces.")
+    String otlpEndpoint;
+
+    @Option(names = "--max-call-depth", defaultValue = "16", description = "Deepest chain of functions calling functions (stops cycles). Default: ${DEFAULT-VALUE}.")
+    int maxCallDepth;
+
     Limits limits() {
         Limits host = Limits.forHost();
         return new Limits(maxInstances != null ? maxInstances : host.maxInstances(),
@@ -65,7 +74,8 @@ public final class Boot {
         };
         Path data = dataDir != null ? dataDir.toAbsolutePath() : ThawDirs.data();
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
-                Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds));
+                Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
+                maxTraces, otlpEndpoint, maxCallDepth);
         Platform p = new Platform(cfg, image, a);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;

@@ -207,8 +207,16 @@ public final class QemuVm implements AutoCloseable {
         }
         setSnapshotCapabilities();
         qmp.execute("stop");
-        qmp.execute("migrate", Json.object().put("uri", "exec:cat > " + quote(vmstate)), timeout);
+        // QEMU reports completion once the stream is in the pipe; the writer may still be busy.
+        // The rename after cat exits marks the file as whole, so wait for the final name.
+        Path part = vmstate.resolveSibling(vmstate.getFileName() + ".part");
+        qmp.execute("migrate", Json.object().put("uri", "exec:cat > " + quote(part) + " && mv " + quote(part) + " " + quote(vmstate)), timeout);
         awaitMigration(timeout, "saving the snapshot state");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(vmstate)) {
+            if (System.nanoTime() > deadline) throw new VmException.Timeout("the snapshot state was not written within " + timeout);
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     private static String quote(Path p) {
