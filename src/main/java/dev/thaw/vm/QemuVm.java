@@ -150,7 +150,7 @@ public final class QemuVm implements AutoCloseable {
         cmd.addAll(List.of(
                 "-kernel", c.image().kernel().toString(),
                 "-initrd", c.image().initrd().toString(),
-                "-append", "console=ttyS0 root=/dev/vda ro quiet panic=-1 tsc_early_khz=" + HostInfo.tscKhz(),
+                "-append", "console=ttyS0 root=/dev/vda ro quiet panic=-1 tsc=reliable tsc_early_khz=" + HostInfo.tscKhz(),
                 "-serial", "file:" + runDir.resolve("console.log"),
                 "-drive", "id=root,file=" + c.image().rootfs() + ",format=raw,if=none,readonly=on",
                 "-device", "virtio-blk-device,drive=root",
