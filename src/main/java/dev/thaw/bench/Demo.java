@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ThawClient;
 import dev.thaw.common.Json;
+import dev.thaw.platform.FunctionBundle;
 import dev.thaw.platform.Platform;
 
 import java.io.IOException;
@@ -40,10 +41,7 @@ public final class Demo {
         List<ModeResult> results = new ArrayList<>();
         for (Path dir : functionDirs) {
             String name = dir.getFileName().toString();
-            long t0 = System.nanoTime();
-            JsonNode info = client.deploy(name, dir);
-            progress.accept(String.format("deployed %s in %.1f s (snapshot of a %d MiB guest)", name,
-                    (System.nanoTime() - t0) / 1e9, info.path("memory_mib").asInt()));
+            JsonNode info = deployIfChanged(name, dir);
             JsonNode event = info.path("snapshot").isMissingNode() ? Json.object() : testInput(dir);
             for (String mode : MODES) {
                 if (mode.equals("warm")) client.invoke(name, "warm", event); // make sure an instance is running
@@ -58,6 +56,25 @@ public final class Demo {
             }
         }
         return new Report(HostReport.of(platform.accel().name().toLowerCase(Locale.ROOT), dataDir), results);
+    }
+
+    /** Deploys unless the same code is already deployed with a snapshot of the current guest image. */
+    private JsonNode deployIfChanged(String name, Path dir) {
+        try {
+            JsonNode info = client.get("/functions/" + name);
+            if (info.path("code_sha256").asText().equals(FunctionBundle.fromDirectory(dir).hash())
+                    && info.path("snapshot").path("imageKey").asText().equals(platform.image().key())) {
+                progress.accept("using the deployed snapshot of " + name + " (same code, same guest image)");
+                return info;
+            }
+        } catch (ThawClient.ApiException e) {
+            if (e.status() != 404) throw e;
+        }
+        long t0 = System.nanoTime();
+        JsonNode info = client.deploy(name, dir);
+        progress.accept(String.format("deployed %s in %.1f s (boot, warm-up, snapshot, working-set record; %d MiB guest)", name,
+                (System.nanoTime() - t0) / 1e9, info.path("memory_mib").asInt()));
+        return info;
     }
 
     private static JsonNode testInput(Path dir) {

@@ -91,6 +91,22 @@ public record FunctionBundle(FunctionSpec spec, Map<String, byte[]> files) {
         }
     }
 
+    /** SHA-256 over every file's path and bytes: equal hashes mean the same code is deployed. */
+    public String hash() {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (var e : new TreeMap<>(files).entrySet()) {
+                sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+                sha.update(e.getValue());
+                sha.update((byte) 0);
+            }
+            return java.util.HexFormat.of().formatHex(sha.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Writes every file below {@code dir} (which must not exist yet). */
     public void writeTo(Path dir) {
         try {

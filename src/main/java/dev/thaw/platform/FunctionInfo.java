@@ -7,4 +7,5 @@ import dev.thaw.snapshot.Manifest;
 public record FunctionInfo(@JsonProperty("name") String name, @JsonProperty("runtime") String runtime,
                            @JsonProperty("memory_mib") int memoryMib, @JsonProperty("vcpus") int vcpus,
                            @JsonProperty("timeout_s") int timeoutSeconds, @JsonProperty("instances") int instances,
-                           @JsonProperty("snapshot") Manifest snapshot) {}
+                           @JsonProperty("snapshot") Manifest snapshot, @JsonProperty("code_sha256") String codeHash,
+                           @JsonProperty("working_set_recorded") boolean workingSetRecorded) {}

@@ -97,6 +97,11 @@ public final class Platform implements AutoCloseable {
             return new Deployed(spec, dir, snap, ws);
         }
 
+        /** Hash of the deployed code, to tell whether a directory holds the same function. */
+        String codeHash() {
+            return FunctionBundle.fromDirectory(dir.resolve("code")).hash();
+        }
+
         /** The strategy for a warm call that finds no idle instance. */
         Mode defaultRestore() {
             return Mode.parse(spec.restore());
@@ -198,7 +203,7 @@ public final class Platform implements AutoCloseable {
     private FunctionInfo info(Deployed d) {
         long running = instances.values().stream().filter(i -> i.function().equals(d.spec().name())).count();
         return new FunctionInfo(d.spec().name(), d.spec().runtime(), d.spec().memoryMib(), d.spec().vcpus(),
-                d.spec().timeoutSeconds(), (int) running, d.snapshot().manifest());
+                d.spec().timeoutSeconds(), (int) running, d.snapshot().manifest(), d.codeHash(), d.currentWorkingSet() != null);
     }
 
     /**
