@@ -32,7 +32,7 @@ public final class AsyncInvocations {
     private final Map<String, Long> expiry = new ConcurrentHashMap<>();
     private final Duration ttl;
 
-    AsyncInvocations(Platform platform, Duration ttl) {
+    AsyncInvocations(Duration ttl) {
         this.ttl = ttl;
     }
 

@@ -45,7 +45,7 @@ final class Recorder {
             vm.loadState(timeout);
             try (WorkingSetSampler sampler = WorkingSetSampler.start(vm.pid(), memory, SAMPLE_INTERVAL_MS)) {
                 vm.resume();
-                JsonNode reply = agent.request(Platform.invokeRequest(spec.warmupEvent(), "record"),
+                JsonNode reply = agent.request(GuestRequests.invoke(spec.warmupEvent(), "record"),
                         Duration.ofSeconds(spec.timeoutSeconds()));
                 if (!reply.path("ok").asBoolean()) {
                     throw new IOException("the record input failed: " + reply.path("error").path("message").asText());

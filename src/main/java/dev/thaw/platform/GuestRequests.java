@@ -1,0 +1,53 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.common.Json;
+import dev.thaw.guest.AgentConnection;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+
+/** The requests the platform sends to a guest agent, and how their failures become errors. */
+final class GuestRequests {
+    private GuestRequests() {}
+
+    static ObjectNode load(FunctionBundle bundle) {
+        ObjectNode req = Json.object().put("op", "load");
+        req.putObject("function").put("name", bundle.spec().name());
+        ObjectNode files = req.putObject("files");
+        Base64.Encoder b64 = Base64.getEncoder();
+        bundle.files().forEach((path, bytes) -> files.put(path, b64.encodeToString(bytes)));
+        return req;
+    }
+
+    /** An invocation; it carries the host's clock, which a restored guest adopts (its own is the snapshot's). */
+    static ObjectNode invoke(JsonNode event, String invocationId) {
+        ObjectNode req = Json.object().put("op", "invoke").put("invocation", invocationId);
+        Instant now = Instant.now();
+        req.put("clock_ns", now.getEpochSecond() * 1_000_000_000L + now.getNano());
+        req.set("event", event == null ? Json.object() : event);
+        return req;
+    }
+
+    /** The 500 for a handler that raised, with the guest's exception type and traceback. */
+    static ThawException handlerError(String function, JsonNode reply) {
+        JsonNode err = reply.path("error");
+        ObjectNode details = Json.object();
+        details.put("type", err.path("type").asText());
+        details.put("traceback", err.path("traceback").asText());
+        return new ThawException(500, "handler_error", function + " raised " + err.path("type").asText() + ": "
+                + err.path("message").asText(), details, null);
+    }
+
+    /** Sends a deploy-time request; a failure becomes a 400 deploy_failed naming the step. */
+    static JsonNode deployStep(AgentConnection agent, ObjectNode request, Duration timeout, String function, String step) {
+        JsonNode reply = agent.request(request, timeout);
+        if (!reply.path("ok").asBoolean()) {
+            ThawException h = handlerError(function, reply);
+            throw new ThawException(400, "deploy_failed", step + " " + function + " failed: " + h.getMessage(), h.details(), null);
+        }
+        return reply;
+    }
+}
