@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
+                BenchCommand.class,
                 MemoryCommand.class,
         })
 public final class Main implements Runnable {
