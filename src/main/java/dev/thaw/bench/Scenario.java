@@ -146,6 +146,7 @@ public record Scenario(String name, String description, List<Experiment> experim
     // ---------------------------------------------------------------- parsing
 
     public static Scenario parse(Path file) {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("scenario " + file + ": no such file");
         String text;
         try {
             text = Files.readString(file);

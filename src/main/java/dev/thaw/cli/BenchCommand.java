@@ -29,18 +29,20 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code thaw bench}: run a benchmark scenario against a daemon and write a report. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         subcommands = {BenchCommand.Paper.class, BenchCommand.Report.class},
-        description = {"Run a benchmark scenario (a JSON file: functions, inputs, modes, runs, parallelism) against a",
-                "daemon — an embedded one unless --daemon is given — and write report.html with charts, results.json",
-                "(medians per function, mode, input and parallelism) and invocations.csv (every invocation).",
-                "Functions missing on the daemon are deployed from the functions directory. Runs in modes that need",
-                "a cold page cache (cold, vanilla, reap, faasnap, unless the scenario says \"drop_cache\": false) start by",
-                "dropping the function's snapshot files from the page cache; warm and cached runs never do.",
-                "Modes the daemon does not support are reported and skipped."},
-        footer = {"", "Scenario format: docs/bench.md. Examples: examples/bench/. Built-in paper scenario: thaw bench paper --help.",
-                "Exit status: 0 when the scenario ran to the end (skipped modes included), 1 when it stopped early,",
-                "2 for a bad scenario or option."})
+        description = {"Run a benchmark scenario (a JSON file naming functions, inputs, modes, runs and parallelism) "
+                + "against a daemon — an embedded one unless --daemon is given — and write report.html with charts, "
+                + "results.json (medians per function, mode, input and parallelism) and invocations.csv (every invocation).",
+                "",
+                "Functions missing on the daemon are deployed from the functions directory. Runs in modes that need a cold "
+                        + "page cache (cold, vanilla, reap, faasnap, unless the scenario says \"drop_cache\": false) start by "
+                        + "dropping the function's snapshot files from the page cache; warm and cached runs never do. "
+                        + "Modes the daemon does not support are reported and skipped.",
+                ""},
+        footer = {"", "Scenario format: docs/bench.md. Examples: examples/bench/. Built-in scenario: thaw bench paper --help.",
+                "Exit status: 0 when the scenario ran to the end (skipped modes included), 1 when it stopped early, "
+                        + "2 for a bad scenario or option."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SCENARIO", description = "Scenario file (JSON; format in docs/bench.md).")
     Path scenario;
@@ -62,10 +64,10 @@ final class BenchCommand implements Callable<Integer> {
     /** Options every way of running a benchmark shares. */
     static final class Options {
         @Option(names = "--daemon", paramLabel = "URL",
-                description = {"Benchmark the daemon at this URL (e.g. http://127.0.0.1:8080) instead of starting an embedded one.",
-                        "It must run on this host: without its cache/drop endpoint, the benchmark drops the snapshot files",
-                        "from this host's page cache itself. --data-dir, --accel, --idle-timeout and --max-idle only apply",
-                        "to the embedded daemon."})
+                description = "Benchmark the daemon at this URL (e.g. http://127.0.0.1:8080) instead of starting an embedded one. "
+                        + "It must run on this host: without its cache/drop endpoint, the benchmark drops the snapshot files "
+                        + "from this host's page cache itself. --data-dir, --accel, --idle-timeout and --max-idle only apply "
+                        + "to the embedded daemon.")
         String daemon;
 
         @Option(names = "--out", paramLabel = "DIR",
@@ -86,9 +88,9 @@ final class BenchCommand implements Callable<Integer> {
         boolean redeploy;
 
         @Option(names = "--read-ahead-kb", paramLabel = "N",
-                description = {"Run with read_ahead_kb N on the block device holding the snapshots (the daemon's data directory:",
-                        "--data-dir, or with --daemon the snapshots' directory), and put the old value back afterwards, also",
-                        "on failure or Ctrl-C. It decides how much each page fault reads from disk. Needs root."})
+                description = "Run with read_ahead_kb N on the block device holding the snapshots (the daemon's data directory: "
+                        + "--data-dir, or with --daemon the snapshots' directory), and put the old value back afterwards, also "
+                        + "on failure or Ctrl-C. It decides how much each page fault reads from disk. Needs root.")
         Integer readAheadKb;
 
         @Option(names = "--dry-run", description = "Check the scenario and the functions' inputs, print what would run, and exit.")
@@ -100,15 +102,19 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** {@code thaw bench paper}: the built-in scenario that mirrors the REAP and FaaSnap evaluations. */
-    @Command(name = "paper", mixinStandardHelpOptions = true,
-            description = {"Run the built-in scenario that mirrors the REAP and FaaSnap papers:",
-                    "  experiment \"modes\": every function (or --functions) × cold, vanilla, cached, reap, faasnap, warm,",
-                    "    test input (not the one the snapshot was recorded with), --runs runs each, one at a time;",
-                    "  experiment \"concurrency\": 1, 2, 4 and 8 concurrent restores of --concurrency-function under",
-                    "    vanilla and faasnap, --runs runs per level.",
-                    "The host's read_ahead_kb is recorded with the results; --read-ahead-kb runs with another one."})
+    @Command(name = "paper", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+            description = {"Run the built-in scenario that mirrors the REAP and FaaSnap papers, in two experiments:",
+                    "",
+                    "modes: every function (or --functions) in the modes cold, vanilla, cached, reap, faasnap and warm, with "
+                            + "its test input (not the one its snapshot was recorded with), --runs runs each, one at a time.",
+                    "",
+                    "concurrency: 1, 2, 4 and 8 simultaneous restores of --concurrency-function, vanilla and faasnap, "
+                            + "--runs runs per level.",
+                    "",
+                    "The host's read_ahead_kb is recorded with the results; --read-ahead-kb runs with another setting.",
+                    ""})
     static final class Paper implements Callable<Integer> {
-        @Option(names = "--functions", split = ",", paramLabel = "NAME[,NAME...]",
+        @Option(names = "--functions", split = ",", paramLabel = "NAME",
                 description = "Functions to include. Default: every directory under the functions directory.")
         List<String> functions = new ArrayList<>();
 
@@ -152,6 +158,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     static int execute(Scenario raw, Options o, Boot boot) throws IOException {
+        if (o.readAheadKb != null && o.readAheadKb < 0) throw new IllegalArgumentException("--read-ahead-kb must be 0 or more, got " + o.readAheadKb);
         Path functionsDir = o.functionsDir();
         Scenario scenario = raw.resolve(functionsDir);
         BenchRunner.loadSpecs(scenario, functionsDir); // every function and input exists, before any VM starts
@@ -160,10 +167,9 @@ final class BenchCommand implements Callable<Integer> {
         for (Scenario.Experiment e : scenario.experiments()) {
             Boot.progress(String.format(Locale.ROOT, "  %s: functions %s, inputs %s, modes %s, parallelism %s, %d runs, %s",
                     e.name(), e.functions(), e.inputs(), e.modes(), e.parallelism(), e.runs(),
-                    e.dropCache() ? "cold page cache" : "page cache left as it is"));
+                    e.dropCache() ? "page cache dropped before each run (not for warm, cached)" : "page cache never dropped"));
         }
         if (o.dryRun) return 0;
-        if (o.readAheadKb != null && o.readAheadKb < 0) throw new IllegalArgumentException("--read-ahead-kb must be 0 or more, got " + o.readAheadKb);
         Path out = o.out != null ? o.out : Path.of("bench-results",
                 scenario.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
