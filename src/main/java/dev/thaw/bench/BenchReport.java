@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -48,7 +49,8 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
     public static BenchReport of(BenchRunner.Outcome o, String daemon, HostReport host, ReadAhead.Setting readAhead) {
         Map<String, FunctionNote> fns = new LinkedHashMap<>();
         o.memoryMib().forEach((k, v) -> fns.put(k, new FunctionNote(v)));
-        return new BenchReport(o.scenario().name(), o.scenario().description(), o.started().toString(), o.finished().toString(),
+        return new BenchReport(o.scenario().name(), o.scenario().description(),
+                o.started().truncatedTo(ChronoUnit.SECONDS).toString(), o.finished().truncatedTo(ChronoUnit.SECONDS).toString(),
                 daemon, host, readAhead, fns, o.results(), o.skipped(), o.aborted());
     }
 
