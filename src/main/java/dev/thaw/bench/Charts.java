@@ -200,10 +200,15 @@ public final class Charts {
                 "median of each phase per function and mode, total at the end of each bar; " + slice(r, rows));
         p.legend(phases, phaseColors(phases), left, y + 16, width - left - 30, true);
 
-        double max = rows.stream().mapToDouble(x -> Math.max(x.totalMs().median(), sum(x.phasesMs()))).max().orElse(1);
+        // Cold boots can take ten times longer than any restore; on one linear axis they would squash every
+        // restore's phases into a few pixels. Then the axis ends past the slowest restore and cold bars are cut.
+        double maxAll = rows.stream().mapToDouble(Charts::barLength).max().orElse(1);
+        double maxRest = rows.stream().filter(x -> !x.mode().equals("cold")).mapToDouble(Charts::barLength).max().orElse(0);
+        boolean cut = maxRest > 0 && maxAll > 2.5 * maxRest;
+        double limit = cut ? maxRest * 1.3 : maxAll * 1.15; // room for the total's label
         Rectangle area = new Rectangle(left, top, width - left - 40, nRows * rowH + fns.size() * gap);
-        Plot.Scale s = Plot.linear(max * 1.15); // room for the total's label
-        p.xAxis(area, s, "time, ms (phase medians, stacked)");
+        Plot.Scale s = Plot.linear(limit);
+        p.xAxis(area, s, "time, ms (phase medians, stacked)" + (cut ? "; bars cut at the edge are cold boots, total printed on them" : ""));
 
         double cy = area.y + gap / 2.0;
         for (String fn : fns) {
@@ -213,8 +218,7 @@ public final class Charts {
                 if (x == null) continue;
                 if (first) p.text(Plot.LABEL_BOLD, Plot.INK, fn, 16, cy + rowH - 8);
                 first = false;
-                String ml = mode;
-                p.text(Plot.LABEL, Plot.INK, ml, left - 8 - p.textWidth(Plot.LABEL, ml), cy + rowH - 8);
+                p.text(Plot.LABEL, Plot.INK, mode, left - 8 - p.textWidth(Plot.LABEL, mode), cy + rowH - 8);
                 double at = 0;
                 for (String ph : phases) {
                     Double v = x.phasesMs().get(ph);
@@ -225,7 +229,24 @@ public final class Charts {
                     at += v;
                 }
                 String total = Plot.number(x.totalMs().median()) + " ms";
-                p.text(Plot.SMALL, Plot.INK, total, area.x + s.fraction(at) * area.width + 6, cy + rowH - 8);
+                int tw = p.textWidth(Plot.SMALL, total);
+                double end = area.x + s.fraction(at) * area.width;
+                if (at > s.max()) {
+                    // The bar runs off the axis: mark the break.
+                    end = area.x + area.width - 70;
+                    p.g.setColor(Color.WHITE);
+                    p.g.setStroke(new BasicStroke(3f));
+                    p.g.draw(new java.awt.geom.Line2D.Double(end - 4, cy + rowH - 2, end + 4, cy + 2));
+                    p.g.draw(new java.awt.geom.Line2D.Double(end + 2, cy + rowH - 2, end + 10, cy + 2));
+                }
+                if (at > s.max() || end + 6 + tw > p.width - 4) {
+                    // No room after the bar: print the total on its end, on a white patch.
+                    p.g.setColor(Color.WHITE);
+                    p.g.fill(new Rectangle.Double(end - tw - 14, cy + 5, tw + 8, rowH - 10));
+                    p.text(Plot.SMALL, Plot.INK, total, end - tw - 10, cy + rowH - 8);
+                } else {
+                    p.text(Plot.SMALL, Plot.INK, total, end + 6, cy + rowH - 8);
+                }
                 cy += rowH;
             }
             cy += gap;
@@ -244,8 +265,9 @@ public final class Charts {
         return out;
     }
 
-    private static double sum(Map<String, Double> m) {
-        return m.values().stream().filter(Objects::nonNull).mapToDouble(Double::doubleValue).sum();
+    /** How far a stacked bar reaches: its phases' sum, or the total when that is longer. */
+    private static double barLength(BenchResult x) {
+        return Math.max(x.totalMs().median(), x.phasesMs().values().stream().filter(Objects::nonNull).mapToDouble(Double::doubleValue).sum());
     }
 
     // ---------------------------------------------------------------- 3: memory
@@ -269,7 +291,7 @@ public final class Charts {
         List<String> fns = new ArrayList<>(source.keySet());
         List<String> series = List.of("guest memory", "working set", "loading set");
         List<Color> colors = List.of(MEMORY_COLOR, WS_COLOR, LS_COLOR);
-        int width = Math.max(800, 120 + fns.size() * 190);
+        int width = Math.max(800, 120 + fns.size() * 130);
         Plot p = new Plot(width, 560);
         int y = p.title("Working set and loading set against guest memory",
                 "MiB per function (percent of guest memory in brackets); sets as reported by the faasnap runs, else reap; "
