@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
+                BenchCommand.class,
                 MemoryCommand.class,
                 FlowCommand.class,
         })

@@ -1,0 +1,46 @@
+package dev.thaw.bench;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The invocation modes a benchmark can ask the daemon for (design.md §2), in the order reports
+ * show them, with the one-sentence explanation the HTML report prints for each.
+ */
+public final class Modes {
+    /** Report order: from the slowest start to the fastest. */
+    public static final List<String> ALL = List.of("cold", "vanilla", "cached", "reap", "faasnap", "warm");
+
+    private static final Map<String, String> EXPLAIN = Map.of(
+            "cold", "Boots a fresh VM: kernel, init, the language runtime and the function's code, with no snapshot at all — the baseline every snapshot technique tries to beat.",
+            "vanilla", "Restores the VM from its memory snapshot with nothing in the host's page cache, so every page of guest memory the function touches is read from disk one fault at a time.",
+            "cached", "Restores like vanilla, but the snapshot's memory file is already in the host's page cache, so no fault waits for the disk: the best a snapshot restore can do.",
+            "reap", "Restores from the snapshot after reading, in one sequential pass before the VM resumes, the pages the function touched when its working set was recorded (REAP).",
+            "faasnap", "Restores with all-zero pages never read from disk and loads the rest of the recorded working set in the order it was first touched, while the VM is already starting and running (FaaSnap).",
+            "warm", "Sends the request to a VM that is already running and idle: no start-up cost at all, the lower bound.");
+
+    private Modes() {}
+
+    public static boolean known(String mode) {
+        return EXPLAIN.containsKey(mode);
+    }
+
+    public static String explain(String mode) {
+        return EXPLAIN.getOrDefault(mode, "A mode this version of thaw bench does not describe.");
+    }
+
+    /**
+     * Modes whose runs never start by dropping the page cache, whatever the scenario says:
+     * {@code warm} (the instance is already running, there is nothing to load) and {@code cached}
+     * (it needs the cache warm, and the daemon makes sure it is).
+     */
+    public static boolean neverDrops(String mode) {
+        return mode.equals("warm") || mode.equals("cached");
+    }
+
+    /** Position in {@link #ALL}; unknown modes sort last. */
+    public static int order(String mode) {
+        int i = ALL.indexOf(mode);
+        return i < 0 ? ALL.size() : i;
+    }
+}
