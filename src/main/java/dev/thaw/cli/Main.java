@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 MemoryCommand.class,
                 FlowCommand.class,
+                AppCommand.class,
+                InvokeCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
