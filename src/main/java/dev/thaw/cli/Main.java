@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 MemoryCommand.class,
                 FlowCommand.class,
+                AppCommand.class,
+                InvokeCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

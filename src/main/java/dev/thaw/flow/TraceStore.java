@@ -32,13 +32,18 @@ public final class TraceStore implements SpanExporter {
 
     public TraceStore(int maxTraces) {
         this.maxTraces = maxTraces;
-        this.traces = new LinkedHashMap<>(16, 0.75f, true);
+        this.traces = new LinkedHashMap<>();
     }
 
     @Override
     public synchronized CompletableResultCode export(Collection<SpanData> spans) {
         for (SpanData d : spans) {
-            traces.computeIfAbsent(d.getTraceId(), k -> new ArrayList<>()).add(toSpan(d));
+            // Re-inserting moves the trace to the end: the map is in order of last update, and a
+            // read (GET /traces/{id}) does not count as one, unlike in an access-ordered map.
+            List<Span> trace = traces.remove(d.getTraceId());
+            if (trace == null) trace = new ArrayList<>();
+            trace.add(toSpan(d));
+            traces.put(d.getTraceId(), trace);
         }
         while (traces.size() > maxTraces) {
             traces.remove(traces.keySet().iterator().next());

@@ -41,18 +41,35 @@ public final class TraceWriter {
         return root;
     }
 
-    /** A Jaeger tag with its type: booleans and numbers keep theirs, so tools display them right. */
+    /**
+     * A Jaeger tag with its type: booleans and numbers keep theirs, so tools display them right,
+     * but only when the typed value prints back as the same text; "007", "0.50" or a number too
+     * big for a long stay strings, so a round trip through {@link TraceReader} changes nothing.
+     */
     private static void tag(ArrayNode tags, String key, String value) {
         ObjectNode t = tags.addObject().put("key", key);
         if (value.equals("true") || value.equals("false")) {
             t.put("type", "bool").put("value", Boolean.parseBoolean(value));
-        } else if (value.matches("-?\\d+")) {
-            t.put("type", "int64").put("value", Long.parseLong(value));
-        } else if (value.matches("-?\\d+\\.\\d+([eE]-?\\d+)?")) {
-            t.put("type", "float64").put("value", Double.parseDouble(value));
-        } else {
-            t.put("type", "string").put("value", value);
+            return;
         }
+        try {
+            if (value.matches("-?\\d{1,19}")) {
+                long l = Long.parseLong(value);
+                if (Long.toString(l).equals(value)) {
+                    t.put("type", "int64").put("value", l);
+                    return;
+                }
+            } else if (value.matches("-?\\d+\\.\\d+([eE]-?\\d+)?")) {
+                double d = Double.parseDouble(value);
+                if (Double.toString(d).equals(value)) {
+                    t.put("type", "float64").put("value", d);
+                    return;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // out of range for a long: kept as a string below
+        }
+        t.put("type", "string").put("value", value);
     }
 
     public static ArrayNode zipkin(List<Trace> traces) {

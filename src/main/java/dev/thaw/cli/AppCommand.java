@@ -1,0 +1,140 @@
+package dev.thaw.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.api.ThawClient;
+import dev.thaw.common.Json;
+import dev.thaw.platform.FunctionSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/** {@code thaw app}: applications, i.e. directories of functions that call each other. */
+@Command(name = "app", mixinStandardHelpOptions = true,
+        description = "Work with applications: a directory whose subdirectories are functions that call each other.",
+        subcommands = AppCommand.Deploy.class)
+final class AppCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** One function of an app: its name (from function.json) and directory. */
+    record Function(String name, Path dir) {}
+
+    /**
+     * The functions below {@code appDir} in deploy order. A caller's warm-up (its record input,
+     * run while it is deployed) may call its callees, so callees must be deployed first: the app
+     * says so in {@code app.json} {@code {"order": [dir, …]}}, which must name every function
+     * directory exactly once. Without app.json the order is alphabetical, which suits only apps
+     * whose warm-ups call nothing.
+     */
+    static List<Function> plan(Path appDir) {
+        if (!Files.isDirectory(appDir)) throw new IllegalArgumentException(appDir + " is not a directory");
+        Map<String, Function> found = new TreeMap<>();
+        try (Stream<Path> dirs = Files.list(appDir)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                Path specFile = d.resolve("function.json");
+                if (!Files.isRegularFile(specFile)) continue;
+                FunctionSpec fs;
+                try {
+                    fs = FunctionSpec.parse(Files.readString(specFile));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(specFile + ": " + e.getMessage(), e);
+                }
+                found.put(d.getFileName().toString(), new Function(fs.name(), d));
+            }
+            Map<String, Path> byName = new TreeMap<>();
+            for (Function f : found.values()) {
+                Path other = byName.putIfAbsent(f.name(), f.dir());
+                if (other != null) throw new IllegalArgumentException(other + " and " + f.dir() + " both define function " + f.name());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + appDir, e);
+        }
+        if (found.isEmpty()) throw new IllegalArgumentException(appDir + " holds no function directories (subdirectories with a function.json)");
+        Path appJson = appDir.resolve("app.json");
+        if (!Files.isRegularFile(appJson)) return List.copyOf(found.values());
+
+        JsonNode order;
+        try {
+            order = Json.parse(Files.readString(appJson)).path("order");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + appJson, e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(appJson + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (!order.isArray()) throw new IllegalArgumentException(appJson + ": \"order\" must be an array of function directory names");
+        Map<String, Function> planned = new LinkedHashMap<>();
+        for (JsonNode n : order) {
+            String name = n.asText();
+            Function f = found.get(name);
+            if (f == null) throw new IllegalArgumentException(appJson + ": \"order\" names " + name + ", which is not a function directory of " + appDir);
+            if (planned.put(name, f) != null) throw new IllegalArgumentException(appJson + ": \"order\" names " + name + " twice");
+        }
+        List<String> missing = found.keySet().stream().filter(k -> !planned.containsKey(k)).toList();
+        if (!missing.isEmpty()) throw new IllegalArgumentException(appJson + ": \"order\" does not place " + String.join(", ", missing));
+        return List.copyOf(planned.values());
+    }
+
+    @Command(name = "deploy", mixinStandardHelpOptions = true,
+            description = {"Deploy every function of an application, callees first: in the order of DIR/app.json "
+                    + "{\"order\": [\"callee\", …, \"caller\"]}, else alphabetically.",
+                    "The daemon reads the function directories itself, so it must run on this host."},
+            footer = {"", "Example:", "  thaw app deploy apps/pipeline --daemon http://127.0.0.1:8080"},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:every function deployed", "1:a deploy failed (the functions before it stay deployed)", "2:bad usage or a bad app directory"})
+    static final class Deploy implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", description = "The application directory: one subdirectory per function (handler.py + function.json).")
+        Path dir;
+
+        @Option(names = "--daemon", paramLabel = "URL", defaultValue = "http://127.0.0.1:8080",
+                description = "The daemon's address. Default: ${DEFAULT-VALUE}.")
+        String daemon;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            List<Function> plan = plan(dir);
+            out.println("deploying " + plan.size() + " functions: " + String.join(" -> ", plan.stream().map(Function::name).toList()));
+            out.flush();
+            ThawClient client = new ThawClient(daemon);
+            List<String> done = new ArrayList<>();
+            for (Function f : plan) {
+                long t0 = System.nanoTime();
+                try {
+                    JsonNode info = client.deploy(f.name(), f.dir().toAbsolutePath());
+                    out.printf("  %-20s deployed in %.1f s (snapshot %s)%n", f.name(), (System.nanoTime() - t0) / 1e9,
+                            info.path("snapshot").path("snapshotId").asText("?"));
+                    out.flush();
+                    done.add(f.name());
+                } catch (ThawClient.ApiException | IllegalStateException e) {
+                    spec.commandLine().getErr().println("app deploy: " + f.name() + " failed: " + e.getMessage()
+                            + (done.isEmpty() ? "" : " (deployed before it: " + String.join(", ", done) + ")"));
+                    return 1;
+                }
+            }
+            return 0;
+        }
+    }
+}
