@@ -83,7 +83,11 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
         if (readAhead != null) out.printf("read_ahead_kb set to %d for this run (was %d)%n", readAhead.kb(), readAhead.previousKb());
         out.println();
         List<String> phases = phases();
+        // The experiment only needs a column when there are several (the same cell can appear in two).
+        boolean experiments = results.stream().map(BenchResult::experiment).distinct().count() > 1;
         List<String> cols = new ArrayList<>(List.of("function", "mode", "input", "P", "n", "median ms", "min", "max"));
+        if (experiments) cols.addFirst("experiment");
+        int textCols = experiments ? 4 : 3;
         cols.addAll(phases);
         cols.addAll(List.of("faults", "disk MiB", "WS MiB", "LS MiB"));
         List<List<String>> rows = new ArrayList<>();
@@ -91,6 +95,7 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
             List<String> row = new ArrayList<>(List.of(r.function(), r.mode(), r.input(), Integer.toString(r.parallelism()),
                     r.invocations() + (r.errors() > 0 ? "+" + r.errors() + "err" : ""),
                     ms(r.totalMs().median()), ms(r.totalMs().min()), ms(r.totalMs().max())));
+            if (experiments) row.addFirst(r.experiment());
             for (String p : phases) row.add(r.phasesMs().containsKey(p) ? ms(r.phasesMs().get(p)) : "-");
             row.add(count(r.memoryMedian("major_faults")));
             row.add(mib(r.memoryMedian("disk_read_bytes")));
@@ -104,12 +109,12 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
             for (List<String> row : rows) w[i] = Math.max(w[i], row.get(i).length());
         }
         StringBuilder head = new StringBuilder();
-        for (int i = 0; i < w.length; i++) head.append(pad(cols.get(i), w[i], i < 3)).append(i + 1 < w.length ? "  " : "");
+        for (int i = 0; i < w.length; i++) head.append(pad(cols.get(i), w[i], i < textCols)).append(i + 1 < w.length ? "  " : "");
         out.println(head);
         out.println("-".repeat(head.length()));
         for (List<String> row : rows) {
             StringBuilder line = new StringBuilder();
-            for (int i = 0; i < w.length; i++) line.append(pad(row.get(i), w[i], i < 3)).append(i + 1 < w.length ? "  " : "");
+            for (int i = 0; i < w.length; i++) line.append(pad(row.get(i), w[i], i < textCols)).append(i + 1 < w.length ? "  " : "");
             out.println(line);
         }
         out.println();

@@ -349,28 +349,26 @@ public final class Charts {
         Map<String, List<BenchResult>> series = new LinkedHashMap<>();
         for (BenchResult x : r.results()) {
             if (x.invocations() == 0) continue;
-            series.computeIfAbsent(x.function() + " · " + x.mode() + " · " + x.input(), k -> new ArrayList<>()).add(x);
+            // One series per experiment: a sweep's levels were measured together, under the same conditions.
+            series.computeIfAbsent(x.experiment() + " · " + x.function() + " · " + x.mode() + " · " + x.input(), k -> new ArrayList<>()).add(x);
         }
         series.values().removeIf(l -> l.stream().map(BenchResult::parallelism).distinct().count() < 2);
         if (series.isEmpty()) return null;
-        // A level measured twice (by two experiments) is shown once: the first.
-        series.replaceAll((k, l) -> {
-            Map<Integer, BenchResult> byP = new LinkedHashMap<>();
-            l.forEach(x -> byP.putIfAbsent(x.parallelism(), x));
-            return byP.values().stream().sorted(Comparator.comparingInt(BenchResult::parallelism)).toList();
-        });
+        series.replaceAll((k, l) -> l.stream().sorted(Comparator.comparingInt(BenchResult::parallelism)).toList());
         TreeSet<Integer> levels = new TreeSet<>();
         series.values().forEach(l -> l.forEach(x -> levels.add(x.parallelism())));
         List<Integer> xs = new ArrayList<>(levels);
         boolean oneFunction = series.values().stream().map(l -> l.getFirst().function()).distinct().count() == 1;
         boolean oneInput = series.values().stream().map(l -> l.getFirst().input()).distinct().count() == 1;
+        boolean oneExperiment = series.values().stream().map(l -> l.getFirst().experiment()).distinct().count() == 1;
         List<String> names = new ArrayList<>();
         List<Color> colors = new ArrayList<>();
         int i = 0;
         for (Map.Entry<String, List<BenchResult>> e : series.entrySet()) {
             BenchResult x = e.getValue().getFirst();
-            names.add((oneFunction ? "" : x.function() + " · ") + x.mode() + (oneInput ? "" : " · " + x.input()));
-            colors.add(oneFunction && oneInput ? modeColor(x.mode(), i) : EXTRA[i % EXTRA.length]);
+            names.add((oneExperiment ? "" : x.experiment() + ": ") + (oneFunction ? "" : x.function() + " · ") + x.mode()
+                    + (oneInput ? "" : " · " + x.input()));
+            colors.add(oneFunction && oneInput && oneExperiment ? modeColor(x.mode(), i) : EXTRA[i % EXTRA.length]);
             i++;
         }
         int width = Math.max(800, 200 + xs.size() * 140);
@@ -390,6 +388,8 @@ public final class Charts {
         }
         p.centred(Plot.LABEL, Plot.INK, "concurrent invocations (parallelism P)", area.x + area.width / 2.0, area.y + area.height + 36);
 
+        // Labels sit right of their points; at each level they are pushed apart vertically so they never overlap.
+        Map<Integer, List<double[]>> labelsAt = new LinkedHashMap<>(); // level -> {y, series, value}
         int si = 0;
         for (List<BenchResult> l : series.values()) {
             Color c = colors.get(si);
@@ -403,18 +403,31 @@ public final class Charts {
                 if (started) line.lineTo(px, py);
                 else line.moveTo(px, py);
                 started = true;
+                labelsAt.computeIfAbsent(x.parallelism(), k -> new ArrayList<>()).add(new double[]{py + 4, si, x.totalMs().median()});
             }
             p.g.setColor(c);
             p.g.setStroke(new BasicStroke(2.2f));
             p.g.draw(line);
             for (BenchResult x : l) {
                 double px = area.x + step * (xs.indexOf(x.parallelism()) + 0.5) + offset;
-                double py = yOf(area, s, x.totalMs().median());
-                p.g.setColor(c);
-                p.g.fill(new Ellipse2D.Double(px - 4.5, py - 4.5, 9, 9));
-                p.text(Plot.SMALL, c.darker(), Plot.number(x.totalMs().median()), px + 7, py - 6);
+                p.g.fill(new Ellipse2D.Double(px - 4.5, yOf(area, s, x.totalMs().median()) - 4.5, 9, 9));
             }
             si++;
+        }
+        double rightOfPoints = (series.size() - 1) / 2.0 * 6 + 9;
+        for (Map.Entry<Integer, List<double[]>> e : labelsAt.entrySet()) {
+            List<double[]> labels = new ArrayList<>(e.getValue());
+            labels.sort(Comparator.comparingDouble(a -> a[0]));
+            double px = area.x + step * (xs.indexOf(e.getKey()) + 0.5) + rightOfPoints;
+            double prev = Double.NEGATIVE_INFINITY;
+            for (double[] a : labels) {
+                double ly = Math.max(a[0], prev + 14);
+                String label = Plot.number(a[2]);
+                p.g.setColor(new Color(255, 255, 255, 210)); // keeps the label readable where it crosses a line
+                p.g.fill(new Rectangle.Double(px - 2, ly - 11, p.textWidth(Plot.SMALL, label) + 4, 14));
+                p.text(Plot.SMALL, colors.get((int) a[1]).darker(), label, px, ly);
+                prev = ly;
+            }
         }
         return new Chart("concurrency.png", "Concurrent start-ups",
                 "P invocations of the same function started at the same moment, each restoring its own VM (for the restore "

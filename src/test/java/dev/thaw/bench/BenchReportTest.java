@@ -66,9 +66,10 @@ class BenchReportTest {
         report.printTable(new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
         List<String> lines = out.lines().toList();
-        String header = lines.stream().filter(l -> l.startsWith("function")).findFirst().orElseThrow();
-        assertTrue(header.contains("median ms") && header.contains("vmm_start") && header.contains("faults") && header.contains("WS MiB"), header);
-        assertEquals(report.results().size(), lines.stream().filter(l -> l.startsWith("hello ") || l.startsWith("json ")).count());
+        String header = lines.stream().filter(l -> l.startsWith("experiment")).findFirst().orElseThrow();
+        assertTrue(header.contains("function") && header.contains("median ms") && header.contains("vmm_start")
+                && header.contains("faults") && header.contains("WS MiB"), header);
+        assertEquals(report.results().size(), lines.stream().filter(l -> l.startsWith("modes ") || l.startsWith("concurrency ")).count());
         assertTrue(out.contains("read_ahead_kb set to 128 for this run (was 8192)"));
         assertTrue(out.contains("skipped mode x: not supported"));
     }
