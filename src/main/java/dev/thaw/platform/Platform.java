@@ -351,15 +351,10 @@ public final class Platform implements AutoCloseable {
                 throw new ThawException(508, "call_depth", "call to " + callee + " exceeds the call depth limit of "
                         + config.maxCallDepth() + " (a cycle of calls?)");
             }
-<<<<<<< HEAD
-            Call call = new Call(parent == null ? Context.root() : parent.parent(), depth, msg.path("async").asBoolean());
-=======
             // thaw.invoke_async only lets the handler wait later (Handle.result()); it is a parallel
-            // call, not fire-and-forget. Marking it async (FOLLOWS_FROM) took every such call off the
-            // critical path. A call that really outlives its caller is still followed as async work
-            // by the analysis (it ends after its parent).
-            Call call = new Call(parent == null ? io.opentelemetry.context.Context.root() : parent.parent(), depth, false);
->>>>>>> apps
+            // call, not fire-and-forget, so it is CHILD_OF like a blocking call. A call that really
+            // outlives its caller is still followed as async work by the analysis (it ends after its parent).
+            Call call = new Call(parent == null ? Context.root() : parent.parent(), depth, false);
             InvocationResult r = invoke(callee, msg.path("event"), Mode.WARM, call);
             reply.put("ok", true).set("result", r.result());
         } catch (ThawException e) {
