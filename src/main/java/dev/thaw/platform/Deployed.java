@@ -13,9 +13,18 @@ import java.nio.file.Path;
 record Deployed(FunctionSpec spec, Path dir, Snapshot snapshot, WorkingSet workingSet, String codeHash) {
     private static final System.Logger LOG = System.getLogger(Deployed.class.getName());
 
+    /** Opens a deployment found on disk (its files are checked before their first restore). */
     static Deployed open(Path dir) throws IOException {
+        return open(dir, Snapshot.open(dir.resolve("snapshot")));
+    }
+
+    /** Opens a deployment this process has just built and sealed. */
+    static Deployed openSealed(Path dir) throws IOException {
+        return open(dir, Snapshot.openSealed(dir.resolve("snapshot")));
+    }
+
+    private static Deployed open(Path dir, Snapshot snap) throws IOException {
         FunctionBundle code = FunctionBundle.fromDirectory(dir.resolve("code"));
-        Snapshot snap = Snapshot.open(dir.resolve("snapshot"));
         WorkingSet ws = null;
         if (snap.has(Snapshot.WORKING_SET)) {
             try {

@@ -124,6 +124,7 @@ public final class Platform implements AutoCloseable {
             throw new UncheckedIOException("cannot create " + config.dataDir() + " or " + config.runDir(), e);
         }
         loadDeployed();
+        Thread.ofVirtual().name("snapshot-verifier").start(this::verifyDeployed);
         metrics.gauge("thaw_instances", "Running instances by function and state", pool::counts);
         reaper = Thread.ofVirtual().name("instance-reaper").start(this::reapIdle);
     }
@@ -166,6 +167,24 @@ public final class Platform implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks the checksums of the snapshots found at start-up, in the background, then drops
+     * what the check read from the page cache: the first restore should find the cache as cold
+     * as it was, and should not pay for reading whole memory files to verify them.
+     */
+    private void verifyDeployed() {
+        for (Deployed d : List.copyOf(functions.values())) {
+            try {
+                d.snapshot().verify();
+                for (Path f : d.snapshot().files()) PageCache.drop(f);
+            } catch (SnapshotCorruptException e) {
+                LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; restores of " + d.name() + " will fail until it is deployed again");
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "verifying " + d.name() + ": " + e);
+            }
+        }
+    }
+
     public List<FunctionInfo> functions() {
         return new TreeMap<>(functions).values().stream().map(this::info).toList();
     }
@@ -201,7 +220,7 @@ public final class Platform implements AutoCloseable {
             Path old = config.functionsDir().resolve(".old-" + name + "-" + Ids.shortId());
             if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
             Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-            functions.put(name, Deployed.open(dir));
+            functions.put(name, Deployed.openSealed(dir));
             pool.stopAll(name); // they run the previous code
             FileTrees.delete(old);
             return function(name);
