@@ -501,6 +501,7 @@ public final class Platform implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) return; // the shutdown hook and try-with-resources may both call this
         closed = true;
         reaper.interrupt();
         pool.close();
