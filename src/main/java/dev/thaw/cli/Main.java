@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Serverless functions in real VMs, restored from memory snapshots.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                dev.thaw.load.LoadCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
