@@ -1,5 +1,6 @@
 package dev.thaw.load;
 
+import java.io.EOFException;
 import java.io.IOException;
 
 /**
@@ -30,8 +31,10 @@ final class ResponseParser {
      *
      * @param eof whether the peer has closed the stream after these bytes
      * @return the response's length in bytes if it is complete, or -1 if more bytes are needed
+     * @throws EOFException if the stream ended before the response did
+     * @throws ProtocolException if the bytes are not an HTTP/1.x response
      */
-    static int parse(byte[] buf, int len, boolean eof, Reply reply) throws ProtocolException {
+    static int parse(byte[] buf, int len, boolean eof, Reply reply) throws IOException {
         int from = 0;
         while (true) {
             int headerEnd = headerEnd(buf, from, len);
@@ -40,7 +43,7 @@ final class ResponseParser {
                     throw new ProtocolException("response headers exceed " + MAX_HEADER + " bytes");
                 }
                 if (eof) {
-                    throw new ProtocolException(len == 0 ? "connection closed before any response byte"
+                    throw new EOFException(len == 0 ? "connection closed before any response byte"
                             : "connection closed in the middle of the response headers");
                 }
                 return -1;
@@ -64,7 +67,7 @@ final class ResponseParser {
                 int end = headerEnd + (int) reply.contentLength;
                 if (len < end) {
                     if (eof) {
-                        throw new ProtocolException("connection closed in the middle of the response body");
+                        throw new EOFException("connection closed in the middle of the response body");
                     }
                     return -1;
                 }
@@ -141,7 +144,7 @@ final class ResponseParser {
     }
 
     /** Walks the chunks; once the last is in, copies their data contiguously into the reply. */
-    private static int chunked(byte[] buf, int bodyStart, int len, boolean eof, Reply reply) throws ProtocolException {
+    private static int chunked(byte[] buf, int bodyStart, int len, boolean eof, Reply reply) throws IOException {
         int pos = bodyStart;
         long total = 0;
         while (true) {
@@ -207,9 +210,9 @@ final class ResponseParser {
         reply.setBody(out, 0, w);
     }
 
-    private static int incomplete(boolean eof) throws ProtocolException {
+    private static int incomplete(boolean eof) throws EOFException {
         if (eof) {
-            throw new ProtocolException("connection closed in the middle of a chunked body");
+            throw new EOFException("connection closed in the middle of a chunked body");
         }
         return -1;
     }

@@ -77,11 +77,16 @@ record SyntheticSource(double durationSeconds, List<Fn> functions, List<Burst> b
                     times.add(t);
                 }
             } else {
-                next = Math.max(next, from);
-                while (next < to) {
-                    times.add(next);
-                    next += 1.0 / rate;
+                // Multiples of the period from the piece's first instant, so rounding cannot creep;
+                // the tolerance keeps an arrival that lands on the edge in the next piece only.
+                double first = Math.max(next, from);
+                long k = 0;
+                double t;
+                while ((t = first + k / rate) < to - 1e-9) {
+                    times.add(t);
+                    k++;
                 }
+                next = first + k / rate;
             }
         }
         return times.toArray();

@@ -59,11 +59,13 @@ record Workload(String name, Source source, Mapping mapping, String mode, double
         Spec spec = new Spec(file.toString(), root)
                 .allow("name", "description", "seed", "speed", "rate_scale", "mode", "source", "mapping");
         String name = spec.text("name", file.getFileName().toString().replaceFirst("\\.json$", ""));
+        String mode = spec.text("mode", null);
+        double speed = spec.number("speed", 1.0, 1e-6, 1e6);
+        double rateScale = spec.number("rate_scale", 1.0, 0, 1e6);
+        long seed = spec.longValue("seed", DEFAULT_SEED);
         Source source = source(spec.object("source"), base);
         Mapping mapping = spec.has("mapping") ? mapping(spec.object("mapping")) : Mapping.spin();
-        return new Workload(name, source, mapping, spec.text("mode", null),
-                spec.number("speed", 1.0, 1e-6, 1e6), spec.number("rate_scale", 1.0, 0, 1e6),
-                spec.longValue("seed", DEFAULT_SEED));
+        return new Workload(name, source, mapping, mode, speed, rateScale, seed);
     }
 
     private static Source source(Spec s, Path base) {
