@@ -70,6 +70,10 @@ public final class LoadCommand implements Callable<Integer> {
             description = "Maximum concurrent connections (default: ${DEFAULT-VALUE}); beyond it invocations wait and the wait shows as schedule lag.")
     int connections;
 
+    @Option(names = "--preconnect", paramLabel = "N", defaultValue = "32",
+            description = "Connections opened before the first invocation is due (default: ${DEFAULT-VALUE}).")
+    int preconnect;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "120s", converter = Durations.Converter.class,
             description = "Per-invocation limit from sending to the complete answer (default: ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -83,17 +87,14 @@ public final class LoadCommand implements Callable<Integer> {
     Duration progress;
 
     @Option(names = "--tick", paramLabel = "DURATION", defaultValue = "500us", converter = Durations.Converter.class,
-            description = "The scheduler wakes at most once per tick and sends all that is due as a batch: less CPU at high rates, "
-                    + "at most a tick of added lag (default: ${DEFAULT-VALUE}).")
+            description = "With invocations due within a few ms, the generator wakes at most once per tick, sends all that is due "
+                    + "as a batch and reads answers: less CPU at high rates, at most a tick of added lag and of latency "
+                    + "resolution (default: ${DEFAULT-VALUE}).")
     Duration tick;
 
     @Option(names = "--spin", paramLabel = "DURATION", defaultValue = "0us", converter = Durations.Converter.class,
-            description = "The scheduler busy-waits this long before a due time instead of sleeping; costs CPU (default: ${DEFAULT-VALUE}).")
+            description = "Busy-wait this long before a due time instead of sleeping; costs CPU (default: ${DEFAULT-VALUE}).")
     Duration spin;
-
-    @Option(names = "--io-threads", paramLabel = "N", defaultValue = "1",
-            description = "I/O threads owning the connections (default: ${DEFAULT-VALUE}).")
-    int ioThreads;
 
     @Option(names = "--self-test", description = "Measure the generator alone: constant load against a trivial loopback server "
             + "(its own, unless --target names one, e.g. a --serve-only process).")
@@ -112,8 +113,8 @@ public final class LoadCommand implements Callable<Integer> {
     String arrival;
 
     @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "3s", converter = Durations.Converter.class,
-            description = "Self-test: run this long at the same rate first, unrecorded, so the JIT has compiled the "
-                    + "hot path (default: ${DEFAULT-VALUE}; 0 for none).")
+            description = "Self-test: run at the same rate first, unrecorded, for at least this long and until the JIT "
+                    + "has settled (at most 30 s), so that compiled code is measured (default: ${DEFAULT-VALUE}; 0 for none).")
     Duration warmup;
 
     @Option(names = "--serve-only", description = "Run only the self-test server, print its address, and keep it up.")
@@ -189,38 +190,63 @@ public final class LoadCommand implements Callable<Integer> {
         }
         Workload w = Workload.selfTest(rate, duration, process).withOverrides(null, rateScale, mode, seed);
         if (target != null) {
-            warmUp(w, target);
             return run(w, target);
         }
         try (LoopbackServer server = LoopbackServer.start(port, serverThreads)) {
             err.println("self-test server on " + server.url());
-            warmUp(w, server.url());
             int rc = run(w, server.url());
             err.println("self-test server answered " + server.requests() + " requests");
             return rc;
         }
     }
 
-    /** An unrecorded run at the self-test's rate, so that what is measured next runs compiled code. */
-    private void warmUp(Workload w, String targetUrl) throws IOException {
-        if (warmup.isZero() || dryRun) {
+    /**
+     * Unrecorded one-second runs at the self-test's rate until the JIT has settled (less than
+     * 20 ms of compilation in the last second, after at least {@code --warmup}, at most 30 s):
+     * on a busy two-core machine the compiler threads can take several seconds to finish the
+     * hot path, and until then it runs slow, profiled code.
+     */
+    private void warmUp(Workload w, Target t, boolean keepInstances) throws IOException {
+        if (!selfTest || warmup.isZero()) {
             return;
         }
-        Target t = Target.parse(targetUrl);
+        // The same options as the measured run, progress lines included (to nowhere, often):
+        // a code path first taken during the measured run would be compiled during it, and
+        // a class first loaded then can throw compiled code away (deoptimisation) mid-run.
+        var options = runnerOptions(Duration.ofMillis(250), keepInstances);
+        PrintStream nowhere = new PrintStream(java.io.OutputStream.nullOutputStream());
         SyntheticSource.Fn fn = ((SyntheticSource) w.source()).functions().getFirst();
-        Workload warm = Workload.selfTest(fn.rate() * w.rateScale(), warmup, fn.process());
+        Workload warm = Workload.selfTest(fn.rate() * w.rateScale(), Duration.ofSeconds(1), fn.process());
         Schedule schedule = warm.schedule();
-        var runner = new LoadRunner(schedule, new RequestTemplates(schedule, t.hostHeader(), t.basePath(), w.mode()),
-                t.address(), runnerOptions(Duration.ZERO, false), null);
-        Results r = runner.run();
-        Report report = new Report(schedule, r, runner.elapsedNanos());
-        err.println(String.format(java.util.Locale.ROOT, "warm-up: %d requests in %.1f s (%d ok), not recorded",
-                schedule.size(), runner.elapsedNanos() / 1e9, report.total.ok));
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long began = System.nanoTime();
+        long limit = began + Math.max(warmup.toNanos(), Duration.ofSeconds(30).toNanos());
+        long requests = 0;
+        long compiledLast = Long.MAX_VALUE;
+        long before = timed ? jit.getTotalCompilationTime() : 0;
+        while (true) {
+            var runner = new LoadRunner(schedule, new RequestTemplates(schedule, t.hostHeader(), t.basePath(), w.mode()),
+                    t.address(), options, nowhere);
+            runner.run();
+            requests += schedule.size();
+            long after = timed ? jit.getTotalCompilationTime() : 0;
+            compiledLast = after - before;
+            before = after;
+            long now = System.nanoTime();
+            boolean longEnough = now - began >= warmup.toNanos();
+            if ((longEnough && (!timed || compiledLast < 20)) || now > limit) {
+                break;
+            }
+        }
+        err.println(String.format(java.util.Locale.ROOT,
+                "warm-up: %d requests in %.1f s, not recorded (JIT: %s ms of compilation in the last second)",
+                requests, (System.nanoTime() - began) / 1e9, timed ? String.valueOf(compiledLast) : "?"));
     }
 
     private LoadRunner.Options runnerOptions(Duration progressEvery, boolean keepInstances) {
         return new LoadRunner.Options(connections, timeout, connectTimeout, spin.toNanos(), tick.toNanos(),
-                Duration.ofMillis(200), progressEvery, keepInstances, ioThreads);
+                Duration.ofMillis(200), progressEvery, keepInstances, preconnect);
     }
 
     private int run(Workload w, String targetUrl) throws IOException {
@@ -239,10 +265,15 @@ public final class LoadCommand implements Callable<Integer> {
         for (String note : generated.notes()) {
             err.println("note: " + note);
         }
-        err.println(String.format(java.util.Locale.ROOT, "sending %d invocations of %d function(s) over %.1f s to %s",
-                schedule.size(), schedule.functions.size(), schedule.spanNanos / 1e9, t.base()));
         RequestTemplates requests = new RequestTemplates(schedule, t.hostHeader(), t.basePath(), w.mode());
         LoadRunner runner = new LoadRunner(schedule, requests, t.address(), runnerOptions(progress, csv != null), err);
+        // Building the schedule left garbage behind: collect it now, not in the measured run (which
+        // allocates next to nothing). Before the warm-up, because a full collection can also
+        // throw away compiled code.
+        System.gc();
+        warmUp(w, t, csv != null);
+        err.println(String.format(java.util.Locale.ROOT, "sending %d invocations of %d function(s) over %.1f s to %s",
+                schedule.size(), schedule.functions.size(), schedule.spanNanos / 1e9, t.base()));
 
         // Ctrl-C: stop sending, let in-flight invocations end as aborted, and still write the reports.
         CountDownLatch reported = new CountDownLatch(1);

@@ -14,20 +14,32 @@ final class TimerSlack {
     private static final System.Logger LOG = System.getLogger(TimerSlack.class.getName());
     private static final int PR_SET_TIMERSLACK = 29;
 
+    /** Built once: every downcall handle spins new hidden classes. Null where prctl is missing. */
+    private static final MethodHandle PRCTL = lookup();
+
     private TimerSlack() {}
+
+    private static MethodHandle lookup() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find("prctl")
+                    .map(address -> linker.downcallHandle(address,
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                            Linker.Option.firstVariadicArg(1)))
+                    .orElse(null);
+        } catch (RuntimeException | LinkageError e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot link prctl", e);
+            return null;
+        }
+    }
 
     /** Sets the calling thread's timer slack; returns whether it worked. */
     static boolean minimise() {
+        if (PRCTL == null) {
+            return false;
+        }
         try {
-            Linker linker = Linker.nativeLinker();
-            var prctl = linker.defaultLookup().find("prctl");
-            if (prctl.isEmpty()) {
-                return false;
-            }
-            MethodHandle h = linker.downcallHandle(prctl.get(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
-                    Linker.Option.firstVariadicArg(1));
-            return (int) h.invokeExact(PR_SET_TIMERSLACK, 1L) == 0;
+            return (int) PRCTL.invokeExact(PR_SET_TIMERSLACK, 1L) == 0;
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot set the timer slack", e);
             return false;

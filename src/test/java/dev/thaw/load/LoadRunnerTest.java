@@ -35,7 +35,7 @@ class LoadRunnerTest {
 
     static LoadRunner.Options options(int connections, Duration timeout) {
         return new LoadRunner.Options(connections, timeout, Duration.ofSeconds(2), 0, 100_000,
-                Duration.ofMillis(20), Duration.ZERO, true, 1);
+                Duration.ofMillis(20), Duration.ZERO, true, 2);
     }
 
     record Run(Report report, Results results, LoadRunner runner) {
