@@ -96,8 +96,8 @@ public final class LoadCommand implements Callable<Integer> {
             description = "Busy-wait this long before a due time instead of sleeping; costs CPU (default: ${DEFAULT-VALUE}).")
     Duration spin;
 
-    @Option(names = "--self-test", description = "Measure the generator alone: constant load against a trivial loopback server "
-            + "(its own, unless --target names one, e.g. a --serve-only process).")
+    @Option(names = "--self-test", description = "Measure the generator alone: --rate requests/s for --duration against a trivial "
+            + "loopback server (its own, unless --target names one, e.g. a --serve-only process).")
     boolean selfTest;
 
     @Option(names = "--rate", paramLabel = "N", defaultValue = "20000",

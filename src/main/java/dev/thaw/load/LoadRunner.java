@@ -335,7 +335,9 @@ final class LoadRunner {
         Conn c = (Conn) key.attachment();
         try {
             if (key.isConnectable()) {
-                c.channel.finishConnect();
+                if (!c.channel.finishConnect()) {
+                    return;
+                }
                 c.connected = true;
                 key.interestOps(SelectionKey.OP_READ);
                 if (c.invocation != NONE) {
@@ -486,7 +488,7 @@ final class LoadRunner {
         c.connected = false;
     }
 
-    /** One keep-alive connection; touched only by its loop's thread. */
+    /** One keep-alive connection; touched only by the loop thread. */
     private final class Conn {
         SocketChannel channel;
         SelectionKey key;
@@ -497,7 +499,8 @@ final class LoadRunner {
         boolean retried;
         int exchanges;
         long received;
-        ByteBuffer out = ByteBuffer.allocate(512);
+        /** The request being written: direct, so the write needs no copy into a temporary buffer. */
+        ByteBuffer out = ByteBuffer.allocateDirect(512);
         byte[] in = new byte[4096];
         ByteBuffer inBuf = ByteBuffer.wrap(in);
         int inLen;
@@ -522,7 +525,7 @@ final class LoadRunner {
 
         void setRequest(RequestTemplates.Buffer r) {
             if (out.capacity() < r.length) {
-                out = ByteBuffer.allocate(Math.max(r.length, out.capacity() * 2));
+                out = ByteBuffer.allocateDirect(Math.max(r.length, out.capacity() * 2));
             }
             out.clear();
             out.put(r.array, 0, r.length);
