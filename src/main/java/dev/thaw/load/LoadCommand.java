@@ -70,8 +70,9 @@ public final class LoadCommand implements Callable<Integer> {
             description = "Maximum concurrent connections (default: ${DEFAULT-VALUE}); beyond it invocations wait and the wait shows as schedule lag.")
     int connections;
 
-    @Option(names = "--preconnect", paramLabel = "N", defaultValue = "32",
-            description = "Connections opened before the first invocation is due (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preconnect", paramLabel = "N", defaultValue = "-1",
+            description = "Connections opened before the first invocation is due (default: as many as the busiest 25 ms "
+                    + "of the schedule sends, at least 8, at most --connections).")
     int preconnect;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "120s", converter = Durations.Converter.class,
@@ -95,6 +96,11 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--spin", paramLabel = "DURATION", defaultValue = "0us", converter = Durations.Converter.class,
             description = "Busy-wait this long before a due time instead of sleeping; costs CPU (default: ${DEFAULT-VALUE}).")
     Duration spin;
+
+    @Option(names = "--realtime",
+            description = "Run the generator's loop thread (and the self-test server's thread) with SCHED_FIFO priority, so "
+                    + "that other work on the machine cannot delay sends; needs root or CAP_SYS_NICE. Off by default.")
+    boolean realtime;
 
     @Option(names = "--self-test", description = "Measure the generator alone: --rate requests/s for --duration against a trivial "
             + "loopback server (its own, unless --target names one, e.g. a --serve-only process).")
@@ -159,7 +165,7 @@ public final class LoadCommand implements Callable<Integer> {
     }
 
     private int serve() throws IOException {
-        try (LoopbackServer server = LoopbackServer.start(port, serverThreads)) {
+        try (LoopbackServer server = LoopbackServer.start(port, serverThreads, realtime)) {
             out.println("self-test server listening on " + server.url());
             out.flush();
             long ms = serveFor.toMillis();
@@ -192,7 +198,7 @@ public final class LoadCommand implements Callable<Integer> {
         if (target != null) {
             return run(w, target);
         }
-        try (LoopbackServer server = LoopbackServer.start(port, serverThreads)) {
+        try (LoopbackServer server = LoopbackServer.start(port, serverThreads, realtime)) {
             err.println("self-test server on " + server.url());
             int rc = run(w, server.url());
             err.println("self-test server answered " + server.requests() + " requests");
@@ -271,6 +277,12 @@ public final class LoadCommand implements Callable<Integer> {
         // allocates next to nothing). Before the warm-up, because a full collection can also
         // throw away compiled code.
         System.gc();
+        // The runner runs on this thread: raise it for the warm-up and the run, and only then.
+        boolean raised = realtime && RealTime.fifo(RealTime.PRIORITY);
+        if (realtime && !raised) {
+            err.println("warning: --realtime: could not get SCHED_FIFO (needs root or CAP_SYS_NICE); running at normal priority");
+        }
+        workloadJson.put("realtime", raised);
         warmUp(w, t, csv != null);
         err.println(String.format(java.util.Locale.ROOT, "sending %d invocations of %d function(s) over %.1f s to %s",
                 schedule.size(), schedule.functions.size(), schedule.spanNanos / 1e9, t.base()));
@@ -287,7 +299,14 @@ public final class LoadCommand implements Callable<Integer> {
         }, "thaw-load-abort");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Results results = runner.run();
+            Results results;
+            try {
+                results = runner.run();
+            } finally {
+                if (raised) {
+                    RealTime.normal();
+                }
+            }
             Report report = new Report(schedule, results, runner.elapsedNanos());
             out.println();
             report.printTable(out);

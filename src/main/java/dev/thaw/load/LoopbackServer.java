@@ -44,10 +44,12 @@ public final class LoopbackServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final List<Loop> loops = new ArrayList<>();
     private final LongAdder requests = new LongAdder();
+    private final boolean realtime;
     private volatile boolean closed;
 
-    private LoopbackServer(ServerSocketChannel server, int threads) throws IOException {
+    private LoopbackServer(ServerSocketChannel server, int threads, boolean realtime) throws IOException {
         this.server = server;
+        this.realtime = realtime;
         for (int i = 0; i < threads; i++) {
             loops.add(new Loop(i));
         }
@@ -58,6 +60,11 @@ public final class LoopbackServer implements AutoCloseable {
 
     /** Starts a server on 127.0.0.1:{@code port} (0 picks a free port) with {@code threads} selector threads. */
     public static LoopbackServer start(int port, int threads) throws IOException {
+        return start(port, threads, false);
+    }
+
+    /** As {@link #start(int, int)}; with {@code realtime} the selector threads ask for SCHED_FIFO (see {@link RealTime}). */
+    public static LoopbackServer start(int port, int threads, boolean realtime) throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("server threads must be at least 1, got " + threads);
         }
@@ -66,7 +73,7 @@ public final class LoopbackServer implements AutoCloseable {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096);
             ch.configureBlocking(false);
-            return new LoopbackServer(ch, threads);
+            return new LoopbackServer(ch, threads, realtime);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -131,6 +138,9 @@ public final class LoopbackServer implements AutoCloseable {
 
         @Override
         public void run() {
+            if (realtime && !RealTime.fifo(RealTime.PRIORITY)) {
+                LOG.log(System.Logger.Level.WARNING, "could not get SCHED_FIFO for the loopback server (needs root or CAP_SYS_NICE)");
+            }
             try (selector) {
                 while (!closed) {
                     selector.select();
