@@ -187,7 +187,9 @@ final class Report {
             out.println(String.format(Locale.ROOT, "cold starts: %d (%.1f%% of ok) %s", cold,
                     100 * total.coldStartFraction(), byStrategy));
         }
-        if (total.scheduled > 0 && achievedRps(total) < 0.9 * offeredRps(total)) {
+        if (total.notSent > 0) {
+            out.println(String.format(Locale.ROOT, "run aborted: %d invocation(s) not sent", total.notSent));
+        } else if (total.scheduled > 0 && achievedRps(total) < 0.9 * offeredRps(total)) {
             out.println(String.format(Locale.ROOT, "WARNING: achieved rate is %.0f%% of the offered rate",
                     100 * achievedRps(total) / offeredRps(total)));
         }
