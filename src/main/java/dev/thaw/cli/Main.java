@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 FlowCommand.class,
                 AppCommand.class,
                 InvokeCommand.class,
+                dev.thaw.load.LoadCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
