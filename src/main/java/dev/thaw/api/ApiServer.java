@@ -138,8 +138,7 @@ public final class ApiServer implements AutoCloseable {
                     try {
                         mode = Mode.parse(query.get("mode"));
                     } catch (ThawException e) {
-                        platform.metrics().increment("thaw_invocation_errors_total", "Failed invocations by error code",
-                                dev.thaw.platform.Metrics.labels("code", e.code(), "function", p1));
+                        platform.countError(p1, e);
                         throw e;
                     }
                     JsonNode event = eventBody(ex);

@@ -1,17 +1,33 @@
 package dev.thaw.platform;
 
+import dev.thaw.memory.PageRun;
 import dev.thaw.memory.WorkingSet;
 import dev.thaw.snapshot.Snapshot;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A deployed function as stored under the data directory: {@code code/} (its bundle),
  * {@code snapshot/} (manifest, vmstate, memory, and the working-set record when there is one).
+ * Everything a restore or an invocation derives from these files is computed once, here, so
+ * the hot paths read no code files and build no page sets.
+ *
+ * @param plan the prefetch plan of the snapshot's current working-set record, or null
  */
-record Deployed(FunctionSpec spec, Path dir, Snapshot snapshot, WorkingSet workingSet, String codeHash) {
+record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapshot, LoadPlan plan) {
     private static final System.Logger LOG = System.getLogger(Deployed.class.getName());
+
+    /**
+     * What the recorded working set means for a restore: REAP's runs (file order), FaaSnap's
+     * loading-set runs (group order), and the two sizes reported with every invocation.
+     */
+    record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages) {
+        static LoadPlan of(WorkingSet ws) {
+            return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages());
+        }
+    }
 
     /** Opens a deployment found on disk (its files are checked before their first restore). */
     static Deployed open(Path dir) throws IOException {
@@ -25,28 +41,31 @@ record Deployed(FunctionSpec spec, Path dir, Snapshot snapshot, WorkingSet worki
 
     private static Deployed open(Path dir, Snapshot snap) throws IOException {
         FunctionBundle code = FunctionBundle.fromDirectory(dir.resolve("code"));
-        WorkingSet ws = null;
-        if (snap.has(Snapshot.WORKING_SET)) {
-            try {
-                ws = WorkingSet.read(snap.dir().resolve(Snapshot.WORKING_SET));
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "unreadable working-set record of " + code.spec().name() + ": " + e.getMessage());
-            }
+        return new Deployed(code, code.hash(), dir, snap, loadPlan(code.spec().name(), snap));
+    }
+
+    /** The plan of the snapshot's record, if it belongs to this very snapshot (a stale one is worse than none). */
+    private static LoadPlan loadPlan(String function, Snapshot snap) {
+        if (!snap.has(Snapshot.WORKING_SET)) return null;
+        try {
+            WorkingSet ws = WorkingSet.read(snap.dir().resolve(Snapshot.WORKING_SET));
+            return ws != null && ws.snapshotId().equals(snap.manifest().snapshotId()) ? LoadPlan.of(ws) : null;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "unreadable working-set record of " + function + ": " + e.getMessage());
+            return null;
         }
-        return new Deployed(code.spec(), dir, snap, ws, code.hash());
+    }
+
+    FunctionSpec spec() {
+        return code.spec();
     }
 
     String name() {
-        return spec.name();
+        return code.spec().name();
     }
 
     /** The strategy for a warm call that finds no idle instance. */
     Mode defaultRestore() {
-        return Mode.parse(spec.restore());
-    }
-
-    /** The record, if it belongs to this very snapshot (a stale one is worse than none). */
-    WorkingSet currentWorkingSet() {
-        return workingSet != null && workingSet.snapshotId().equals(snapshot.manifest().snapshotId()) ? workingSet : null;
+        return Mode.parse(spec().restore());
     }
 }

@@ -9,7 +9,6 @@ import dev.thaw.guest.GuestImage;
 import dev.thaw.memory.PageCache;
 import dev.thaw.memory.Prefetcher;
 import dev.thaw.memory.ProcessStats;
-import dev.thaw.memory.WorkingSet;
 import dev.thaw.snapshot.SnapshotCorruptException;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.VmException;
@@ -202,7 +201,7 @@ public final class Platform implements AutoCloseable {
     private FunctionInfo info(Deployed d) {
         FunctionSpec s = d.spec();
         return new FunctionInfo(s.name(), s.runtime(), s.memoryMib(), s.vcpus(), s.timeoutSeconds(), (int) pool.running(s.name()),
-                d.snapshot().manifest(), d.codeHash(), d.currentWorkingSet() != null);
+                d.snapshot().manifest(), d.codeHash(), d.plan() != null);
     }
 
     /**
@@ -288,7 +287,8 @@ public final class Platform implements AutoCloseable {
         return async.get(id);
     }
 
-    private void countError(String function, ThawException e) {
+    /** Counts a failed invocation by its error code (also for failures found before the platform saw it, e.g. a bad mode). */
+    public void countError(String function, ThawException e) {
         metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
                 Metrics.labels("code", e.code(), "function", function));
     }
@@ -319,7 +319,7 @@ public final class Platform implements AutoCloseable {
             }
             inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
             JsonNode reply = inst.agent().request(GuestRequests.invoke(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
-            InvocationResult.MemoryStats memory = memoryStats(inst, before, d.currentWorkingSet());
+            InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan());
             if (restore != null && restore.prefetch() != null) {
                 Prefetcher.Result r = restore.prefetch().handle((res, e) -> res).join();
                 if (r != null) clock.concurrentPrefetch(restore.prefetchStartNanos(), r.millis());
@@ -392,12 +392,12 @@ public final class Platform implements AutoCloseable {
     }
 
     /** The VMM's major faults and disk reads during this invocation (since it started, for a new instance). */
-    private static InvocationResult.MemoryStats memoryStats(Instance inst, ProcessStats before, WorkingSet ws) {
+    private static InvocationResult.MemoryStats memoryStats(Instance inst, ProcessStats before, Deployed.LoadPlan plan) {
         ProcessStats now = processStats(inst);
         if (now == null) return null;
         ProcessStats delta = before == null ? now : now.minus(before);
         return new InvocationResult.MemoryStats(delta.majorFaults(), delta.readBytes(),
-                ws == null ? null : ws.workingSetPages(), ws == null ? null : ws.loadingSetPages());
+                plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages());
     }
 
     // ---------------------------------------------------------------- instances

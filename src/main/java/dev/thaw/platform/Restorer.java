@@ -4,7 +4,6 @@ import dev.thaw.guest.AgentConnection;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.memory.PageCache;
 import dev.thaw.memory.Prefetcher;
-import dev.thaw.memory.WorkingSet;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.QemuVm;
@@ -53,15 +52,15 @@ final class Restorer {
     Restore restore(Deployed d, Mode strategy, Timing.Clock clock, List<String> warnings) {
         Snapshot snap = d.snapshot();
         snap.verify();
-        WorkingSet ws = d.currentWorkingSet();
+        Deployed.LoadPlan plan = d.plan();
         boolean needsRecord = strategy == Mode.REAP || strategy == Mode.FAASNAP;
-        if (needsRecord && (ws == null || (strategy == Mode.FAASNAP && !snap.has(Snapshot.SPARSE_MEMORY)))) {
+        if (needsRecord && (plan == null || (strategy == Mode.FAASNAP && !snap.has(Snapshot.SPARSE_MEMORY)))) {
             warnings.add("no current working-set record for " + d.name() + "'s snapshot; restored with vanilla instead of " + strategy.id());
             strategy = Mode.VANILLA;
         }
         Path memory = strategy == Mode.FAASNAP ? snap.sparseMemoryFile() : snap.memoryFile();
         long prefetchStart = System.nanoTime();
-        CompletableFuture<Prefetcher.Result> prefetch = strategy == Mode.FAASNAP ? Prefetcher.start(memory, ws.faasnapRuns()) : null;
+        CompletableFuture<Prefetcher.Result> prefetch = strategy == Mode.FAASNAP ? Prefetcher.start(memory, plan.faasnapRuns()) : null;
         var m = snap.manifest().machine();
         VmConfig cfg = VmConfig.restore(imageFor(snap), m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
                 memory, snap.vmstateFile());
@@ -72,7 +71,7 @@ final class Restorer {
             vm.loadState(config.bootTimeout());
             clock.phase("state_load");
             if (strategy == Mode.REAP) {
-                Prefetcher.load(memory, ws.reapRuns());
+                Prefetcher.load(memory, plan.reapRuns());
                 clock.phase("prefetch");
             }
             AgentConnection agent = new AgentConnection(vm.agentChannel());
@@ -106,7 +105,7 @@ final class Restorer {
         try {
             agent.awaitReady(config.bootTimeout());
             clock.phase("boot");
-            GuestRequests.deployStep(agent, GuestRequests.load(FunctionBundle.fromDirectory(d.dir().resolve("code"))),
+            GuestRequests.deployStep(agent, GuestRequests.load(d.code()),
                     config.bootTimeout(), spec.name(), "loading");
             clock.phase("function_load");
             return inst;
