@@ -103,7 +103,7 @@ public final class ApiServer implements AutoCloseable {
             case "healthz" -> {
                 if (n == 1 && method.equals("GET")) {
                     return Response.json(200, Json.object().put("status", "ok").put("accel", platform.accel().name().toLowerCase())
-                            .put("image", platform.image().key()));
+                            .put("image", platform.image().key()).put("vmm_thp_advice", platform.hugePageAdvice().id()));
                 }
             }
             case "metrics" -> {

@@ -78,7 +78,7 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
     public void printTable(PrintStream out) {
         HostReport h = host;
         if (h != null) {
-            out.printf("host: accel=%s cpus=%d read_ahead_kb=%d kernel=%s%n", h.accel(), h.cpus(), h.readAheadKb(), h.kernel());
+            out.printf("host: accel=%s cpus=%d read_ahead_kb=%d vmm_thp_advice=%s kernel=%s%n", h.accel(), h.cpus(), h.readAheadKb(), h.vmmThpAdvice(), h.kernel());
         }
         if (readAhead != null) out.printf("read_ahead_kb set to %d for this run (was %d)%n", readAhead.kb(), readAhead.previousKb());
         out.println();

@@ -120,14 +120,13 @@ public final class BenchRunner {
                 for (String fn : e.functions()) {
                     for (String input : e.inputs()) {
                         JsonNode event = specs.get(fn).inputs().get(input);
-                        for (String mode : e.modes()) {
-                            for (int p : e.parallelism()) {
-                                if (!deployed.contains(fn) || unsupportedModes.contains(mode)) {
-                                    done += e.runs();
-                                    continue;
-                                }
-                                runCell(e, fn, input, mode, p, event, invocations, skipped);
+                        for (int p : e.parallelism()) {
+                            List<String> modes = new ArrayList<>();
+                            for (String mode : e.modes()) {
+                                if (!deployed.contains(fn) || unsupportedModes.contains(mode)) done += e.runs();
+                                else modes.add(mode);
                             }
+                            runCells(e, fn, input, modes, p, event, invocations, skipped);
                         }
                     }
                 }
@@ -163,7 +162,39 @@ public final class BenchRunner {
         return ok;
     }
 
-    /** All runs of one function × input × mode × parallelism. */
+    /**
+     * All runs of one function × input × parallelism, in every mode. The restoring modes take
+     * turns run by run (vanilla 1, reap 1, …, vanilla 2, …) so that a slow spell of a shared,
+     * noisy host lands on every mode alike instead of on whichever mode it happened to meet;
+     * warm runs come last, in one block, because every cache drop stops the idle instances
+     * they need.
+     */
+    private void runCells(Scenario.Experiment e, String fn, String input, List<String> modes, int p, JsonNode event,
+                          List<Invocation> out, List<Skip> skipped) {
+        List<String> rotating = modes.stream().filter(m -> !m.equals("warm")).toList();
+        for (int run = 1; run <= e.runs(); run++) {
+            for (String mode : rotating) {
+                if (unsupportedModes.contains(mode)) continue; // its remaining runs were counted when it was found out
+                runOnce(e, fn, input, mode, p, run, event, out, skipped);
+            }
+        }
+        if (modes.contains("warm") && !unsupportedModes.contains("warm")) runCell(e, fn, input, "warm", p, event, out, skipped);
+    }
+
+    /** Run number {@code run} of one cell; false when the daemon turned out not to know the mode. */
+    private boolean runOnce(Scenario.Experiment e, String fn, String input, String mode, int p, int run, JsonNode event,
+                            List<Invocation> out, List<Skip> skipped) {
+        if (e.dropsCacheFor(mode)) dropCache(fn);
+        List<Invocation> batch = batch(e.name(), fn, input, mode, p, run, event);
+        if (unsupported(mode, batch, skipped, e.runs() - run + 1)) return false;
+        out.addAll(batch);
+        done++;
+        progress.accept(String.format(Locale.ROOT, "[%d/%d] %-12s %-8s %-6s P=%-2d run %d/%d: %s",
+                done, planned, fn, mode, input, p, run, e.runs(), describe(batch)));
+        return true;
+    }
+
+    /** All runs of one function × input × mode × parallelism, one after another. */
     private void runCell(Scenario.Experiment e, String fn, String input, String mode, int p, JsonNode event,
                          List<Invocation> out, List<Skip> skipped) {
         if (mode.equals("warm")) {
@@ -172,13 +203,7 @@ public final class BenchRunner {
             if (unsupported(mode, warmup, skipped, e.runs())) return;
         }
         for (int run = 1; run <= e.runs(); run++) {
-            if (e.dropsCacheFor(mode)) dropCache(fn);
-            List<Invocation> batch = batch(e.name(), fn, input, mode, p, run, event);
-            if (unsupported(mode, batch, skipped, e.runs() - run + 1)) return;
-            out.addAll(batch);
-            done++;
-            progress.accept(String.format(Locale.ROOT, "[%d/%d] %-12s %-8s %-6s P=%-2d run %d/%d: %s",
-                    done, planned, fn, mode, input, p, run, e.runs(), describe(batch)));
+            if (!runOnce(e, fn, input, mode, p, run, event, out, skipped)) return;
         }
     }
 

@@ -110,7 +110,7 @@ public final class Charts {
 
     private static String slice(BenchReport r, List<BenchResult> rows) {
         int p = rows.stream().mapToInt(BenchResult::parallelism).max().orElse(1);
-        String host = r.host() == null ? "" : String.format(Locale.ROOT, "; %s, read_ahead_kb %d", r.host().accel(), r.host().readAheadKb());
+        String host = r.host() == null ? "" : String.format(Locale.ROOT, "; %s, read_ahead_kb %d, VMM THP advice %s", r.host().accel(), r.host().readAheadKb(), r.host().vmmThpAdvice());
         return "input \"" + primaryInput(r) + "\", " + (p == 1 ? "one invocation at a time" : "lowest parallelism run") + host;
     }
 

@@ -55,7 +55,7 @@ public final class Demo {
                 results.add(ModeResult.of(name, mode, responses));
             }
         }
-        return new Report(HostReport.of(platform.accel().name().toLowerCase(Locale.ROOT), dataDir), results);
+        return new Report(HostReport.of(platform.accel().name().toLowerCase(Locale.ROOT), platform.hugePageAdvice().id(), dataDir), results);
     }
 
     /** Deploys unless the same code is already deployed with a snapshot of the current guest image. */
@@ -90,7 +90,7 @@ public final class Demo {
     /** Prints the results as a table: total latency and the median of each phase. */
     public static void printTable(Report report, PrintStream out) {
         HostReport h = report.host();
-        out.printf("host: accel=%s cpus=%d read_ahead_kb=%d kernel=%s%n%n", h.accel(), h.cpus(), h.readAheadKb(), h.kernel());
+        out.printf("host: accel=%s cpus=%d read_ahead_kb=%d vmm_thp_advice=%s kernel=%s%n%n", h.accel(), h.cpus(), h.readAheadKb(), h.vmmThpAdvice(), h.kernel());
         StringBuilder head = new StringBuilder(String.format("%-10s %-8s %4s %10s %9s %9s", "function", "mode", "runs", "median ms", "min", "max"));
         for (String p : PHASES) head.append(String.format(" %13s", p));
         out.println(head);

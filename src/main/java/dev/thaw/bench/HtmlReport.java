@@ -81,6 +81,11 @@ public final class HtmlReport {
             String ra = host.readAheadKb() + " KiB";
             if (r.readAhead() != null) ra += " (set for this run; it was " + r.readAhead().previousKb() + " KiB and has been restored)";
             fact(h, "read_ahead_kb", ra + " — how much the kernel reads from disk around each page fault");
+            if (host.vmmThpAdvice() != null) {
+                fact(h, "VMM huge-page advice", "keep".equals(host.vmmThpAdvice())
+                        ? "kept: QEMU advised huge pages over guest RAM, so each fault read about 4 MiB whatever read_ahead_kb says"
+                        : host.vmmThpAdvice() + ": faults read what read_ahead_kb decides, as with Firecracker (the papers' VMM)");
+            }
             if ("tcg".equalsIgnoreCase(host.accel())) {
                 fact(h, "note", "VMs ran under QEMU TCG (software emulation, no KVM): absolute times are far above what "
                         + "hardware virtualisation gives; compare modes with each other, not with the papers' numbers.");

@@ -216,7 +216,8 @@ final class BenchCommand implements Callable<Integer> {
         try {
             BenchRunner.Outcome outcome = new BenchRunner(daemon, functionsDir, o.redeploy, Boot::progress).run(scenario);
             // Read while the override is in force, so the report records the setting the runs used.
-            HostReport host = HostReport.of(daemon.health().path("accel").asText("unknown"), dataDir);
+            HostReport host = HostReport.of(daemon.health().path("accel").asText("unknown"),
+                    daemon.health().path("vmm_thp_advice").asText("unknown"), dataDir);
             return new Measured(outcome, BenchReport.of(outcome, label, host, readAhead == null ? null : readAhead.setting()));
         } finally {
             if (readAhead != null) readAhead.close();

@@ -7,6 +7,7 @@ import dev.thaw.platform.Limits;
 import dev.thaw.platform.Platform;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
+import dev.thaw.vm.HugePageAdvice;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -54,6 +55,13 @@ public final class Boot {
     @Option(names = "--max-call-depth", defaultValue = "16", description = "Deepest chain of functions calling functions (stops cycles). Default: ${DEFAULT-VALUE}.")
     int maxCallDepth;
 
+    @Option(names = "--vmm-thp-advice", defaultValue = "drop", paramLabel = "keep|drop",
+            description = "QEMU advises transparent huge pages over guest RAM (MADV_HUGEPAGE). A restored VM maps its "
+                    + "memory file private, where no huge page is ever used, but the advice makes each page fault read "
+                    + "about 4 MiB whatever read_ahead_kb says. drop (default) filters the advice out with seccomp, so "
+                    + "restores page like Firecracker's, the VMM of the REAP and FaaSnap papers; keep leaves QEMU as it is.")
+    String vmmThpAdvice;
+
     Limits limits() {
         Limits host = Limits.forHost();
         return new Limits(maxInstances != null ? maxInstances : host.maxInstances(),
@@ -75,7 +83,7 @@ public final class Boot {
         Path data = dataDir != null ? dataDir.toAbsolutePath() : ThawDirs.data();
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
-                maxTraces, otlpEndpoint, maxCallDepth);
+                maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
         Platform p = new Platform(cfg, image, a);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;

@@ -132,6 +132,10 @@ public final class Native {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
     private static final MethodHandle MADVISE = withErrno("madvise",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    // int prctl(int option, ...): thaw passes four unsigned longs (pointers as addresses).
+    private static final MethodHandle PRCTL = withErrno("prctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
     private static final MethodHandle SYSCONF = plain("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     private static final MethodHandle STRERRORNAME = plain("strerrorname_np", FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -312,6 +316,18 @@ public final class Native {
     public static void readahead(Fd fd, long offset, long count) throws NativeException {
         check("readahead", fd.target(), (arena, errno) ->
                 (long) READAHEAD.invokeExact(errno, fd.value(), offset, count));
+    }
+
+    // ---- processes ------------------------------------------------------------------------
+
+    /**
+     * prctl(2) on the calling thread. Attributes it sets that are per thread (no_new_privs, a
+     * seccomp filter) are inherited by every process this thread starts, which is how thaw
+     * shapes the VMM processes it spawns from one dedicated thread.
+     */
+    public static int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws NativeException {
+        return (int) check("prctl", "option " + option, (arena, errno) ->
+                (int) PRCTL.invokeExact(errno, option, arg2, arg3, arg4, arg5));
     }
 
     // ---- memory mappings ------------------------------------------------------------------

@@ -12,13 +12,21 @@ import java.util.concurrent.CompletableFuture;
  * private mapping finds them without a disk read.
  *
  * <p>The prefetcher lives outside the VMM because the page cache is shared: whatever this
- * process reads, QEMU's faults then hit (FaaSnap's observation). Reads are buffered {@code pread}s
- * in the given order on a descriptor advised {@code POSIX_FADV_RANDOM}, which switches off the
- * kernel's readahead for it: with an 8 MiB readahead window every run would otherwise drag in
- * megabytes nobody asked for. The buffer is scratch; only the page-cache side effect matters.
+ * process reads, QEMU's faults then hit (FaaSnap's observation). The descriptor is advised
+ * {@code POSIX_FADV_RANDOM}, so the kernel reads exactly the runs asked for: with an 8 MiB
+ * readahead window every run would otherwise drag in megabytes nobody asked for. The reads are
+ * issued with {@code readahead(2)} in the given order, up to {@value #WINDOW_BYTES} bytes ahead of
+ * a buffered {@code pread} that waits for each run in turn: {@code readahead} sends requests of up
+ * to the device's I/O size whatever {@code read_ahead_kb} is, while a plain {@code pread} on a
+ * random-advised descriptor with {@code read_ahead_kb} 0 reads one page per request (measured:
+ * 25 MiB took 416 ms that way). The pread buffer is scratch; only the page-cache side effect
+ * matters.
  */
 public final class Prefetcher {
     private static final int BUFFER = 1 << 20;
+    /** How far readahead(2) submissions run ahead of the waiting pread. */
+    private static final long WINDOW_BYTES = 16L << 20;
+    private static final long CHUNK = 2L << 20;
 
     /** What a prefetch did. */
     public record Result(long pages, long bytes, double millis) {}
@@ -28,11 +36,17 @@ public final class Prefetcher {
     /** Reads the runs in order and returns when they are all resident (REAP: before the VM resumes). */
     public static Result load(Path file, List<PageRun> runs) throws IOException {
         long t0 = System.nanoTime();
-        long bytes = 0, pages = 0;
+        long bytes = 0, pages = 0, submitted = 0;
+        int next = 0; // first run not yet handed to readahead(2)
         try (Native.Fd fd = Native.open(file, Native.O_RDONLY | Native.O_CLOEXEC); Arena arena = Arena.ofConfined()) {
             Native.fadvise(fd, 0, 0, Native.POSIX_FADV_RANDOM);
             MemorySegment buf = arena.allocate(BUFFER, Native.PAGE_SIZE);
             for (PageRun run : runs) {
+                while (next < runs.size() && submitted - bytes < WINDOW_BYTES) {
+                    PageRun ahead = runs.get(next++);
+                    submit(fd, ahead);
+                    submitted += ahead.length();
+                }
                 pages += run.count();
                 long off = run.offset(), left = run.length();
                 while (left > 0) {
@@ -40,11 +54,18 @@ public final class Prefetcher {
                     if (n <= 0) break;
                     off += n;
                     left -= n;
-                    bytes += n;
                 }
+                bytes += run.length();
             }
         }
         return new Result(pages, bytes, (System.nanoTime() - t0) / 1e6);
+    }
+
+    /** Queues a run's reads without waiting; one readahead(2) call reads at most the device's I/O size, hence the chunks. */
+    private static void submit(Native.Fd fd, PageRun run) throws NativeException {
+        for (long off = run.offset(), end = run.offset() + run.length(); off < end; off += CHUNK) {
+            Native.readahead(fd, off, Math.min(CHUNK, end - off));
+        }
     }
 
     /** Starts {@link #load} on its own thread and returns at once (FaaSnap: concurrent with the restore). */

@@ -40,7 +40,8 @@ final class Deployer {
         bundle.writeTo(staging.resolve("code"));
         Path snapDir = Files.createDirectories(staging.resolve("snapshot"));
         String snapshotId = SnapshotWriter.newId();
-        VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, snapDir.resolve(Snapshot.MEMORY));
+        VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, snapDir.resolve(Snapshot.MEMORY))
+                .withHugePageAdvice(config.hugePageAdvice());
         try (QemuVm vm = QemuVm.start(vmConfig, config.newRunDir("d-" + Ids.shortId()), config.bootTimeout());
              AgentConnection agent = new AgentConnection(vm.agentChannel())) {
             agent.onCall(calls);

@@ -11,6 +11,7 @@ import dev.thaw.memory.Prefetcher;
 import dev.thaw.memory.ProcessStats;
 import dev.thaw.snapshot.SnapshotCorruptException;
 import dev.thaw.vm.Accel;
+import dev.thaw.vm.HugePageAdvice;
 import dev.thaw.vm.VmException;
 import io.opentelemetry.context.Context;
 
@@ -54,8 +55,9 @@ public final class Platform implements AutoCloseable {
      */
     public record Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout,
                          int maxIdlePerFunction, Duration idleTimeout, Limits limits, Duration resultTtl,
-                         int maxTraces, String otlpEndpoint, int maxCallDepth) {
+                         int maxTraces, String otlpEndpoint, int maxCallDepth, HugePageAdvice hugePageAdvice) {
         public Config {
+            if (hugePageAdvice == null) hugePageAdvice = HugePageAdvice.DROP;
             if (limits == null) limits = Limits.forHost();
             if (resultTtl == null) resultTtl = Duration.ofMinutes(10);
             if (maxTraces <= 0) maxTraces = 1000;
@@ -64,7 +66,7 @@ public final class Platform implements AutoCloseable {
 
         public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction,
                       Duration idleTimeout, Limits limits, Duration resultTtl) {
-            this(dataDir, runDir, cacheDir, bootTimeout, maxIdlePerFunction, idleTimeout, limits, resultTtl, 0, null, 0);
+            this(dataDir, runDir, cacheDir, bootTimeout, maxIdlePerFunction, idleTimeout, limits, resultTtl, 0, null, 0, null);
         }
 
         public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction, Duration idleTimeout) {
@@ -130,6 +132,11 @@ public final class Platform implements AutoCloseable {
 
     public Metrics metrics() {
         return metrics;
+    }
+
+    /** Whether QEMU's huge-page advice over guest RAM is kept or dropped (see {@link HugePageAdvice}). */
+    public HugePageAdvice hugePageAdvice() {
+        return config.hugePageAdvice();
     }
 
     public Accel accel() {

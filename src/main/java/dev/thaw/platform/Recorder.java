@@ -36,7 +36,8 @@ final class Recorder {
         Path memory = snapDir.resolve(Snapshot.MEMORY);
         Path vmstate = snapDir.resolve(Snapshot.VMSTATE);
         for (Path f : List.of(memory, vmstate, image.rootfs())) PageCache.drop(f);
-        VmConfig cfg = VmConfig.restore(image, bootConfig.memoryMib(), bootConfig.vcpus(), bootConfig.accel(), memory, vmstate);
+        VmConfig cfg = VmConfig.restore(image, bootConfig.memoryMib(), bootConfig.vcpus(), bootConfig.accel(), memory, vmstate)
+                .withHugePageAdvice(bootConfig.hugePageAdvice());
         List<BitSet> groups;
         long totalPages;
         try (QemuVm vm = QemuVm.start(cfg, runDir, timeout);

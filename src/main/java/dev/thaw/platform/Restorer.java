@@ -119,7 +119,7 @@ final class Restorer {
     private QemuVm startVm(VmConfig cfg, String id, int memoryMib) {
         pool.reserve(memoryMib);
         try {
-            return QemuVm.start(cfg, config.newRunDir(id), config.bootTimeout());
+            return QemuVm.start(cfg.withHugePageAdvice(config.hugePageAdvice()), config.newRunDir(id), config.bootTimeout());
         } catch (RuntimeException e) {
             pool.unreserve(memoryMib);
             throw e;

@@ -16,8 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -27,10 +25,9 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Start-up without polling: thaw listens on both Unix sockets and QEMU connects to them as
  * a client while it starts, so {@code accept} returns the moment QEMU is ready for commands.
- * Every QEMU is spawned from one long-lived platform thread through
+ * Every QEMU is spawned from a long-lived platform thread ({@link Spawner}) through
  * {@code setpriv --pdeathsig KILL}: the kernel kills the VM when the thread that spawned it
- * dies, so a crashed daemon leaves no orphan VMs behind (a virtual thread's carrier may come
- * and go, which is why the spawning thread is a dedicated one).
+ * dies, so a crashed daemon leaves no orphan VMs behind.
  *
  * <p>Snapshot and restore follow design.md §4: RAM lives in a file that the boot maps shared;
  * {@code x-ignore-shared} keeps it out of the migration stream, so the vmstate is a few tens of
@@ -38,11 +35,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class QemuVm implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(QemuVm.class.getName());
-    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "thaw-vm-spawner");
-        t.setDaemon(true);
-        return t;
-    });
     private static final String QEMU = "qemu-system-x86_64";
 
     private final VmConfig config;
@@ -75,7 +67,7 @@ public final class QemuVm implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(runDir.resolve("qemu.log").toFile());
-            process = spawn(pb);
+            process = Spawner.start(pb, config.hugePageAdvice());
             SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
             SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
             Qmp qmp = new Qmp(qmpChannel);
@@ -86,17 +78,6 @@ public final class QemuVm implements AutoCloseable {
             if (e instanceof VmException ve && log.isEmpty()) throw ve;
             throw new VmException((e instanceof VmException ? e.getMessage() : "cannot start QEMU: " + e)
                     + (log.isEmpty() ? "" : "; QEMU said: " + log), e);
-        }
-    }
-
-    private static Process spawn(ProcessBuilder pb) throws IOException {
-        try {
-            return SPAWNER.submit(pb::start).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting QEMU");
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
     }
 

@@ -106,7 +106,16 @@ class BenchRunnerTest {
         assertTrue(o.invocations().stream().noneMatch(i -> i.mode().equals("reap")));
         assertNull(o.aborted());
         // the counter still reaches the planned total
-        assertTrue(progress.stream().anyMatch(l -> l.startsWith("[8/12]")), progress.toString());
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("[12/12]")), progress.toString());
+    }
+
+    @Test
+    void restoringModesTakeTurnsRunByRunAndWarmRunsComeLast() {
+        FakeDaemon d = new FakeDaemon(Set.of("vanilla", "faasnap", "warm"), true, snapshots);
+        BenchRunner.Outcome o = run(d, """
+                {"functions": ["hello"], "modes": ["warm", "vanilla", "faasnap"], "runs": 2}""");
+        assertEquals(List.of("vanilla 1", "faasnap 1", "vanilla 2", "faasnap 2", "warm 1", "warm 2"),
+                o.invocations().stream().map(i -> i.mode() + " " + i.run()).toList());
     }
 
     @Test

@@ -49,6 +49,6 @@ final class ReportFixture {
         BenchRunner.Outcome o = new BenchRunner.Outcome(Scenario.paper(List.of("hello", "json"), 3, "hello"),
                 Instant.parse("2025-01-01T10:00:00Z"), Instant.parse("2025-01-01T10:05:00Z"), mem, inv,
                 BenchRunner.summarise(inv), List.of(new BenchRunner.Skip("mode x", "not supported")), null);
-        return BenchReport.of(o, "embedded", new HostReport("tcg", 2, 8192, "6.1.0"), new ReadAhead.Setting("/sys/x", 128, 8192));
+        return BenchReport.of(o, "embedded", new HostReport("tcg", 2, 8192, "6.1.0", "drop"), new ReadAhead.Setting("/sys/x", 128, 8192));
     }
 }

@@ -72,7 +72,7 @@ class AppsIT {
         // idle instances outlive the whole run, so "warm" runs really are warm.
         Limits limits = new Limits(24, 8192, 8, 64, Duration.ofSeconds(30));
         platform = new Platform(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
-                Duration.ofMinutes(30), limits, null, 0, null, MAX_CALL_DEPTH), image, Accel.TCG);
+                Duration.ofMinutes(30), limits, null, 0, null, MAX_CALL_DEPTH, null), image, Accel.TCG);
         api = new ApiServer(platform, new InetSocketAddress("127.0.0.1", 0), 1 << 20).start();
         client = new ThawClient(api.url());
         for (String app : List.of("chain", "mapreduce", "pipeline")) {

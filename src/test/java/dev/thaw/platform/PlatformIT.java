@@ -247,6 +247,27 @@ class PlatformIT {
         assertTrue(share < 0.05, "idle VM used " + share * 100 + "% of a core");
     }
 
+    @Test
+    void restoredGuestMemoryIsNotAdvisedHugePages() throws Exception {
+        JsonNode r = client.invoke("hello", "vanilla", Json.parse("{}"));
+        long pid = -1;
+        for (JsonNode inst : client.get("/instances").path("instances")) {
+            if (inst.path("id").asText().equals(r.path("instance").asText())) pid = inst.path("pid").asLong();
+        }
+        assertTrue(pid > 0);
+        // The VmFlags of QEMU's mapping of the snapshot memory file: "hg" would mean MADV_HUGEPAGE took effect.
+        List<String> smaps = Files.readAllLines(Path.of("/proc/" + pid + "/smaps"));
+        String flags = null;
+        boolean inMemory = false;
+        for (String line : smaps) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) inMemory = line.endsWith("/snapshot/memory");
+            else if (inMemory && line.startsWith("VmFlags:")) flags = line;
+        }
+        assertNotNull(flags, "QEMU " + pid + " has no mapping of the snapshot memory file");
+        assertFalse(List.of(flags.substring(8).trim().split(" ")).contains("hg"), flags);
+        assertTrue(Files.readString(Path.of("/proc/" + pid + "/status")).contains("Seccomp_filters:\t1"));
+    }
+
     static long cpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
