@@ -103,7 +103,8 @@ public final class ApiServer implements AutoCloseable {
             case "healthz" -> {
                 if (n == 1 && method.equals("GET")) {
                     return Response.json(200, Json.object().put("status", "ok").put("accel", platform.accel().name().toLowerCase())
-                            .put("image", platform.image().key()).put("vmm_thp_advice", platform.hugePageAdvice().id()));
+                            .put("image", platform.image().key()).put("vmm_thp_advice", platform.hugePageAdvice().id())
+                            .put("snapshots_verified", platform.snapshotsVerified()));
                 }
             }
             case "metrics" -> {

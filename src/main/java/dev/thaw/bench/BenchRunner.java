@@ -113,6 +113,7 @@ public final class BenchRunner {
         done = 0;
         String aborted = null;
         try {
+            awaitSnapshotCheck();
             Set<String> deployed = deploy(specs, memoryMib, skipped);
             for (Scenario.Experiment e : scenario.experiments()) {
                 progress.accept(String.format(Locale.ROOT, "experiment %s: %d functions × %d inputs × %d modes × parallelism %s × %d runs",
@@ -136,6 +137,25 @@ public final class BenchRunner {
             progress.accept("benchmark stopped early: " + aborted);
         }
         return new Outcome(scenario, started, Instant.now(), memoryMib, invocations, summarise(invocations), skipped, aborted);
+    }
+
+    /**
+     * Waits (up to two minutes) while the daemon checks the snapshots it found at start-up: that
+     * check reads whole memory files, which would disturb the first cold-cache runs.
+     */
+    private void awaitSnapshotCheck() {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        boolean told = false;
+        while (!daemon.health().path("snapshots_verified").asBoolean(true) && System.nanoTime() < deadline) {
+            if (!told) progress.accept("waiting for the daemon to finish checking its snapshots' checksums");
+            told = true;
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
     }
 
     private Set<String> deploy(Map<String, FunctionSpec> specs, Map<String, Integer> memoryMib, List<Skip> skipped) {

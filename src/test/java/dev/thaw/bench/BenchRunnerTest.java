@@ -110,6 +110,17 @@ class BenchRunnerTest {
     }
 
     @Test
+    void runsWaitUntilTheDaemonHasCheckedItsSnapshots() {
+        FakeDaemon d = new FakeDaemon(Set.of("vanilla"), true, snapshots);
+        d.healthChecksBeforeVerified = 2;
+        run(d, """
+                {"functions": ["hello"], "modes": ["vanilla"], "runs": 1}""");
+        assertEquals(3, d.count("health"));
+        assertEquals(List.of("health", "health", "health"), d.calls.subList(0, 3), "nothing before the check is over");
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("waiting for the daemon")), progress.toString());
+    }
+
+    @Test
     void restoringModesTakeTurnsRunByRunAndWarmRunsComeLast() {
         FakeDaemon d = new FakeDaemon(Set.of("vanilla", "faasnap", "warm"), true, snapshots);
         BenchRunner.Outcome o = run(d, """

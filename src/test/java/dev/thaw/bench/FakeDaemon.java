@@ -34,9 +34,20 @@ final class FakeDaemon implements Daemon {
         this.snapshotDir = snapshotDir;
     }
 
+    /** How many more health checks answer that the start-up snapshot check is still running. */
+    int healthChecksBeforeVerified;
+
     @Override
     public JsonNode health() {
-        return Json.object().put("accel", "tcg");
+        calls.add("health");
+        var h = Json.object().put("accel", "tcg");
+        if (healthChecksBeforeVerified > 0) {
+            healthChecksBeforeVerified--;
+            h.put("snapshots_verified", false);
+        } else {
+            h.put("snapshots_verified", true);
+        }
+        return h;
     }
 
     @Override
