@@ -89,7 +89,7 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
         if (experiments) cols.addFirst("experiment");
         int textCols = experiments ? 4 : 3;
         cols.addAll(phases);
-        cols.addAll(List.of("faults", "disk MiB", "WS MiB", "LS MiB"));
+        cols.addAll(List.of("faults", "disk MiB", "WS MiB", "LS MiB", "vs vanilla"));
         List<List<String>> rows = new ArrayList<>();
         for (BenchResult r : results) {
             List<String> row = new ArrayList<>(List.of(r.function(), r.mode(), r.input(), Integer.toString(r.parallelism()),
@@ -101,6 +101,7 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
             row.add(mib(r.memoryMedian("disk_read_bytes")));
             row.add(mib(r.memoryMedian("working_set_pages") * 4096));
             row.add(mib(r.memoryMedian("loading_set_pages") * 4096));
+            row.add(r.vsVanilla() == null ? "-" : vsVanilla(r.vsVanilla()));
             rows.add(row);
         }
         int[] w = new int[cols.size()];
@@ -118,9 +119,15 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
             out.println(line);
         }
         out.println();
-        out.println("medians over all invocations (n); phases in ms; '-' = not reported; WS/LS = working/loading set");
+        out.println("medians over all invocations (n); phases in ms; '-' = not reported; WS/LS = working/loading set;");
+        out.println("vs vanilla = median over runs of (this run / vanilla's run of the same round), and in how many runs it was faster");
         for (BenchRunner.Skip s : skipped) out.println("skipped " + s.what() + ": " + s.reason());
         if (aborted != null) out.println("STOPPED EARLY: " + aborted);
+    }
+
+    /** "0.81 (5/5)": the median run-by-run ratio to vanilla and the runs in which this mode was faster. */
+    static String vsVanilla(BenchResult.Paired p) {
+        return String.format(Locale.ROOT, "%.2f (%d/%d)", p.medianRatio(), p.runsFaster(), p.runs());
     }
 
     private static String pad(String s, int w, boolean left) {

@@ -25,17 +25,29 @@ import java.util.TreeMap;
  * @param memory      per memory field of the answers ({@code major_faults}, {@code disk_read_bytes},
  *                    {@code working_set_pages}, {@code loading_set_pages}), its median; absent
  *                    when the daemon reported none
+ * @param vsVanilla   this mode against {@code vanilla} in the same runs (see {@link Paired}); absent
+ *                    for vanilla itself and when the scenario has no vanilla runs to pair with
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonPropertyOrder({"experiment", "function", "mode", "input", "parallelism", "runs", "invocations", "errors",
-        "total_ms", "phases_ms", "memory", "warnings"})
+        "total_ms", "phases_ms", "memory", "vs_vanilla", "warnings"})
 public record BenchResult(@JsonProperty("experiment") String experiment, @JsonProperty("function") String function,
                           @JsonProperty("mode") String mode, @JsonProperty("input") String input,
                           @JsonProperty("parallelism") int parallelism, @JsonProperty("runs") int runs,
                           @JsonProperty("invocations") int invocations,
                           @JsonProperty("errors") @JsonInclude(JsonInclude.Include.NON_DEFAULT) int errors,
                           @JsonProperty("total_ms") Stats totalMs, @JsonProperty("phases_ms") Map<String, Double> phasesMs,
-                          @JsonProperty("memory") Map<String, Median> memory, @JsonProperty("warnings") List<String> warnings) {
+                          @JsonProperty("memory") Map<String, Median> memory, @JsonProperty("warnings") List<String> warnings,
+                          @JsonProperty("vs_vanilla") Paired vsVanilla) {
+
+    /**
+     * A side-by-side comparison with vanilla: for every run both modes made (the benchmark runs
+     * the modes in turns, so run k of each lies seconds apart), this mode's latency divided by
+     * vanilla's; the median of those ratios, and in how many runs this mode was the faster.
+     * On a noisy host this is steadier than the ratio of two medians taken minutes apart.
+     */
+    public record Paired(@JsonProperty("median_ratio") double medianRatio, @JsonProperty("runs_faster") int runsFaster,
+                         @JsonProperty("runs") int runs) {}
 
     /** The one statistic reported for a memory counter. */
     public record Median(@JsonProperty("median") double median) {}
@@ -77,7 +89,13 @@ public record BenchResult(@JsonProperty("experiment") String experiment, @JsonPr
         int runs = (int) cell.stream().mapToInt(Invocation::run).distinct().count();
         return new BenchResult(first.experiment(), first.function(), first.mode(), first.input(), first.parallelism(),
                 runs, answers.size(), cell.size() - answers.size(), timing.totalMs(),
-                orderedMap(timing.phasesMs(), PHASES), memory, List.copyOf(warnings));
+                orderedMap(timing.phasesMs(), PHASES), memory, List.copyOf(warnings), null);
+    }
+
+    /** This result with its comparison against the vanilla runs of the same cell. */
+    BenchResult pairedWith(Paired p) {
+        return new BenchResult(experiment, function, mode, input, parallelism, runs, invocations, errors, totalMs,
+                phasesMs, memory, warnings, p);
     }
 
     /** Known keys in their given order, then the rest in name order. */

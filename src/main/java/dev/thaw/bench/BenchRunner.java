@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -337,6 +338,41 @@ public final class BenchRunner {
         for (Invocation i : invocations) {
             cells.computeIfAbsent(List.of(i.experiment(), i.function(), i.input(), i.mode(), i.parallelism()), k -> new ArrayList<>()).add(i);
         }
-        return cells.values().stream().map(BenchResult::of).toList();
+        Map<List<Object>, List<Invocation>> vanilla = new LinkedHashMap<>();
+        cells.forEach((k, v) -> {
+            if (k.get(3).equals("vanilla")) vanilla.put(List.of(k.get(0), k.get(1), k.get(2), k.get(4)), v);
+        });
+        List<BenchResult> out = new ArrayList<>();
+        cells.forEach((k, v) -> {
+            BenchResult r = BenchResult.of(v);
+            List<Invocation> base = vanilla.get(List.of(k.get(0), k.get(1), k.get(2), k.get(4)));
+            if (base != null && !k.get(3).equals("vanilla")) {
+                BenchResult.Paired p = paired(v, base);
+                if (p != null) r = r.pairedWith(p);
+            }
+            out.add(r);
+        });
+        return out;
+    }
+
+    /** Run-by-run latency ratios of {@code cell} over {@code vanilla} (each run: the median of its P invocations). */
+    static BenchResult.Paired paired(List<Invocation> cell, List<Invocation> vanilla) {
+        Map<Integer, Double> mine = perRun(cell), base = perRun(vanilla);
+        List<Double> ratios = new ArrayList<>();
+        for (var e : mine.entrySet()) {
+            Double b = base.get(e.getKey());
+            if (b != null && b > 0) ratios.add(e.getValue() / b);
+        }
+        if (ratios.isEmpty()) return null;
+        int faster = (int) ratios.stream().filter(x -> x < 1).count();
+        return new BenchResult.Paired(Stats.median(ratios), faster, ratios.size());
+    }
+
+    private static Map<Integer, Double> perRun(List<Invocation> cell) {
+        Map<Integer, List<Double>> byRun = new TreeMap<>();
+        for (Invocation i : cell) if (i.ok()) byRun.computeIfAbsent(i.run(), k -> new ArrayList<>()).add(i.totalMs());
+        Map<Integer, Double> out = new TreeMap<>();
+        byRun.forEach((run, v) -> out.put(run, Stats.median(v)));
+        return out;
     }
 }

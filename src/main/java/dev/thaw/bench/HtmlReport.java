@@ -105,7 +105,9 @@ public final class HtmlReport {
         if (rows.isEmpty()) return;
         h.append("<h2>Summary</h2>\n<p>Median start-up latency per function and mode (input <code>")
                 .append(esc(Charts.primaryInput(r))).append("</code>, one invocation at a time); under each, the median number of "
-                        + "major page faults of the VM and the bytes it read from disk, when the daemon reports them.</p>\n");
+                        + "major page faults of the VM and the bytes it read from disk, when the daemon reports them, and "
+                        + "the mode against vanilla run by run: the median of (this run ÷ vanilla's run of the same round) and "
+                        + "in how many runs it was the faster. Modes take turns run by run, so each pair was measured seconds apart.</p>\n");
         h.append("<table class=\"grid\"><thead><tr><th>function</th><th>memory</th>");
         for (String m : modes) h.append("<th>").append(esc(m)).append("</th>");
         h.append("</tr></thead><tbody>\n");
@@ -123,6 +125,9 @@ public final class HtmlReport {
                 if (!Double.isNaN(faults) || !Double.isNaN(disk)) {
                     h.append("<br><small>").append(BenchReport.count(faults)).append(" faults · ")
                             .append(BenchReport.mib(disk)).append(" MiB read</small>");
+                }
+                if (x.vsVanilla() != null) {
+                    h.append("<br><small>×").append(BenchReport.vsVanilla(x.vsVanilla())).append(" vs vanilla</small>");
                 }
                 if (x.errors() > 0) h.append("<br><small class=\"bad\">").append(x.errors()).append(" failed</small>");
                 h.append("</td>");

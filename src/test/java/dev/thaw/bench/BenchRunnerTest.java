@@ -110,6 +110,25 @@ class BenchRunnerTest {
     }
 
     @Test
+    void pairedComparisonDividesRunByRunAndCountsTheFasterRuns() {
+        List<Invocation> vanilla = List.of(timed("vanilla", 1, 100), timed("vanilla", 2, 200), timed("vanilla", 3, 100));
+        List<Invocation> reap = List.of(timed("reap", 1, 90), timed("reap", 2, 220), timed("reap", 3, 50));
+        BenchResult.Paired p = BenchRunner.paired(reap, vanilla); // ratios 0.9, 1.1, 0.5
+        assertEquals(0.9, p.medianRatio(), 1e-9);
+        assertEquals(2, p.runsFaster());
+        assertEquals(3, p.runs());
+        List<BenchResult> results = BenchRunner.summarise(
+                java.util.stream.Stream.concat(vanilla.stream(), reap.stream()).toList());
+        assertNull(results.get(0).vsVanilla(), "vanilla is not compared with itself");
+        assertEquals(p, results.get(1).vsVanilla());
+    }
+
+    private static Invocation timed(String mode, int run, double ms) {
+        return new Invocation("e", "hello", "test", mode, 1, run, 1,
+                Json.parse("{\"timing_ms\": {\"total\": " + ms + "}}"), null, null, ms);
+    }
+
+    @Test
     void runsWaitUntilTheDaemonHasCheckedItsSnapshots() {
         FakeDaemon d = new FakeDaemon(Set.of("vanilla"), true, snapshots);
         d.healthChecksBeforeVerified = 2;

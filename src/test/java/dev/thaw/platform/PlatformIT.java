@@ -233,12 +233,7 @@ class PlatformIT {
 
     @Test
     void idleRestoredVmUsesUnderFivePercentOfACore() throws Exception {
-        JsonNode r = client.invoke("hello", "vanilla", Json.parse("{}"));
-        long pid = -1;
-        for (JsonNode inst : client.get("/instances").path("instances")) {
-            if (inst.path("id").asText().equals(r.path("instance").asText())) pid = inst.path("pid").asLong();
-        }
-        assertTrue(pid > 0);
+        long pid = qemuPidOf(client.invoke("hello", "vanilla", Json.parse("{}")));
         Thread.sleep(1000); // let the first-run work after the restore settle
         long t0 = cpuTicks(pid);
         Thread.sleep(4000);
@@ -249,12 +244,7 @@ class PlatformIT {
 
     @Test
     void restoredGuestMemoryIsNotAdvisedHugePages() throws Exception {
-        JsonNode r = client.invoke("hello", "vanilla", Json.parse("{}"));
-        long pid = -1;
-        for (JsonNode inst : client.get("/instances").path("instances")) {
-            if (inst.path("id").asText().equals(r.path("instance").asText())) pid = inst.path("pid").asLong();
-        }
-        assertTrue(pid > 0);
+        long pid = qemuPidOf(client.invoke("hello", "vanilla", Json.parse("{}")));
         // The VmFlags of QEMU's mapping of the snapshot memory file: "hg" would mean MADV_HUGEPAGE took effect.
         List<String> smaps = Files.readAllLines(Path.of("/proc/" + pid + "/smaps"));
         String flags = null;
@@ -266,6 +256,14 @@ class PlatformIT {
         assertNotNull(flags, "QEMU " + pid + " has no mapping of the snapshot memory file");
         assertFalse(List.of(flags.substring(8).trim().split(" ")).contains("hg"), flags);
         assertTrue(Files.readString(Path.of("/proc/" + pid + "/status")).contains("Seccomp_filters:\t1"));
+    }
+
+    /** The QEMU process of the instance that answered {@code r}. */
+    private long qemuPidOf(JsonNode r) {
+        for (JsonNode inst : client.get("/instances").path("instances")) {
+            if (inst.path("id").asText().equals(r.path("instance").asText())) return inst.path("pid").asLong();
+        }
+        throw new AssertionError("instance " + r.path("instance") + " is not listed");
     }
 
     static long cpuTicks(long pid) throws IOException {
