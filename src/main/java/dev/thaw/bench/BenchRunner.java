@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -338,14 +339,12 @@ public final class BenchRunner {
         for (Invocation i : invocations) {
             cells.computeIfAbsent(List.of(i.experiment(), i.function(), i.input(), i.mode(), i.parallelism()), k -> new ArrayList<>()).add(i);
         }
-        Map<List<Object>, List<Invocation>> vanilla = new LinkedHashMap<>();
-        cells.forEach((k, v) -> {
-            if (k.get(3).equals("vanilla")) vanilla.put(List.of(k.get(0), k.get(1), k.get(2), k.get(4)), v);
-        });
+        // A cell's vanilla twin has the same key with the mode replaced.
+        UnaryOperator<List<Object>> vanillaOf = k -> List.of(k.get(0), k.get(1), k.get(2), "vanilla", k.get(4));
         List<BenchResult> out = new ArrayList<>();
         cells.forEach((k, v) -> {
             BenchResult r = BenchResult.of(v);
-            List<Invocation> base = vanilla.get(List.of(k.get(0), k.get(1), k.get(2), k.get(4)));
+            List<Invocation> base = cells.get(vanillaOf.apply(k));
             if (base != null && !k.get(3).equals("vanilla")) {
                 BenchResult.Paired p = paired(v, base);
                 if (p != null) r = r.pairedWith(p);

@@ -79,7 +79,8 @@ public final class PageCache {
         }
     }
 
-    private static void prefetch(Native.Fd fd, long offset, long length) throws NativeException {
+    /** Queues [offset, offset+length) of an open file without waiting (the chunked readahead(2) above). */
+    static void prefetch(Native.Fd fd, long offset, long length) throws NativeException {
         for (long at = offset, end = offset + length; at < end; at += PREFETCH_CHUNK) {
             Native.readahead(fd, at, Math.min(PREFETCH_CHUNK, end - at));
         }

@@ -26,7 +26,6 @@ public final class Prefetcher {
     private static final int BUFFER = 1 << 20;
     /** How far readahead(2) submissions run ahead of the waiting pread. */
     private static final long WINDOW_BYTES = 16L << 20;
-    private static final long CHUNK = 2L << 20;
 
     /** What a prefetch did. */
     public record Result(long pages, long bytes, double millis) {}
@@ -44,7 +43,7 @@ public final class Prefetcher {
             for (PageRun run : runs) {
                 while (next < runs.size() && submitted - bytes < WINDOW_BYTES) {
                     PageRun ahead = runs.get(next++);
-                    submit(fd, ahead);
+                    PageCache.prefetch(fd, ahead.offset(), ahead.length());
                     submitted += ahead.length();
                 }
                 pages += run.count();
@@ -59,13 +58,6 @@ public final class Prefetcher {
             }
         }
         return new Result(pages, bytes, (System.nanoTime() - t0) / 1e6);
-    }
-
-    /** Queues a run's reads without waiting; one readahead(2) call reads at most the device's I/O size, hence the chunks. */
-    private static void submit(Native.Fd fd, PageRun run) throws NativeException {
-        for (long off = run.offset(), end = run.offset() + run.length(); off < end; off += CHUNK) {
-            Native.readahead(fd, off, Math.min(CHUNK, end - off));
-        }
     }
 
     /** Starts {@link #load} on its own thread and returns at once (FaaSnap: concurrent with the restore). */
