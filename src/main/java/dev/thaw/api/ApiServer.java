@@ -10,7 +10,7 @@ import dev.thaw.flow.TraceWriter;
 import dev.thaw.platform.Call;
 import dev.thaw.platform.FunctionBundle;
 import dev.thaw.platform.InvocationResult;
-import dev.thaw.platform.Mode;
+import dev.thaw.model.Mode;
 import dev.thaw.platform.Platform;
 import dev.thaw.platform.ThawException;
 
@@ -74,7 +74,9 @@ public final class ApiServer implements AutoCloseable {
                 Response r = route(ex);
                 send(ex, r.status(), r.body(), r.contentType());
             } catch (ThawException e) {
-                sendError(ex, e.status(), e.code(), e.getMessage(), e.details());
+                sendError(ex, ErrorStatus.of(e.kind()), e.code(), e.getMessage(), e.details());
+            } catch (ApiError e) {
+                sendError(ex, e.status(), e.code(), e.getMessage(), null);
             } catch (IllegalArgumentException e) {
                 sendError(ex, 400, "bad_request", e.getMessage(), null);
             } catch (RuntimeException e) {
@@ -138,9 +140,10 @@ public final class ApiServer implements AutoCloseable {
                     Mode mode;
                     try {
                         mode = Mode.parse(query.get("mode"));
-                    } catch (ThawException e) {
-                        platform.countError(p1, e);
-                        throw e;
+                    } catch (IllegalArgumentException e) {
+                        ThawException bad = new ThawException(ThawException.Kind.INVALID, "bad_mode", e.getMessage());
+                        platform.countError(p1, bad);
+                        throw bad;
                     }
                     JsonNode event = eventBody(ex);
                     Call call = Call.external(ex.getRequestHeaders().getFirst("traceparent"));
@@ -184,7 +187,13 @@ public final class ApiServer implements AutoCloseable {
                 return Response.json(200, zipkin ? TraceWriter.zipkin(traces) : TraceWriter.jaeger(traces));
             }
             case "invocations" -> {
-                if (n == 2 && method.equals("GET")) return Response.json(200, platform.invocation(p1));
+                if (n == 2 && method.equals("GET")) {
+                    var status = platform.invocation(p1);
+                    ObjectNode o = Json.MAPPER.valueToTree(status);
+                    if (status.errorKind() != null) o.put("status", ErrorStatus.of(status.errorKind()));
+                    else if (status.response() != null) o.put("status", 200);
+                    return Response.json(200, o);
+                }
             }
             case "instances" -> {
                 if (n == 1 && method.equals("GET")) return Response.json(200, Map.of("instances", platform.instances()));
@@ -235,8 +244,8 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private static ThawException methodNotAllowed(String method, String allowed) {
-        return new ThawException(405, "method_not_allowed", method + " is not allowed here; use " + allowed);
+    private static ApiError methodNotAllowed(String method, String allowed) {
+        return new ApiError(405, "method_not_allowed", method + " is not allowed here; use " + allowed);
     }
 
     /** A deploy body: a tar of the function directory, or JSON {"path": "/dir/on/the/daemon/host"}. */
@@ -268,7 +277,7 @@ public final class ApiServer implements AutoCloseable {
         try {
             return Json.parse(new String(body, StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-            throw new ThawException(400, "bad_json", "request body is not valid JSON: " + e.getMessage());
+            throw new ThawException(ThawException.Kind.INVALID, "bad_json", "request body is not valid JSON: " + e.getMessage());
         }
     }
 
@@ -282,8 +291,8 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private ThawException tooLarge() {
-        return new ThawException(413, "body_too_large", "request body is larger than the limit of " + maxBodyBytes + " bytes");
+    private ApiError tooLarge() {
+        return new ApiError(413, "body_too_large", "request body is larger than the limit of " + maxBodyBytes + " bytes");
     }
 
     static Map<String, String> query(String raw) {

@@ -84,7 +84,7 @@ public final class Boot {
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
-        Platform p = new Platform(cfg, image, a);
+        Platform p = Platform.withQemu(cfg, image, a);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;
     }

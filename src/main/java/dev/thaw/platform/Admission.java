@@ -1,8 +1,5 @@
 package dev.thaw.platform;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.thaw.common.Json;
-
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,16 +9,12 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Admission control: what keeps a burst from turning into an unbounded queue, a hang, or an
- * out-of-memory host.
- *
- * <p>Two kinds of limit. Per function, at most {@code concurrency} invocations run at once and at
- * most {@code queueDepth} more wait, each for at most {@code queueTimeout}. Globally, the running
- * instances (busy or idle) may not exceed {@code maxInstances} nor, summed over their guest
- * memory sizes, {@code memoryBudgetMib}; the platform evicts idle instances to make room before
- * it gives up. Beyond a limit the caller gets a {@link ThawException} with status 429, a
- * {@code Retry-After} hint and the limit's name. One lock guards all counters: every decision is
- * a few integer comparisons, far below the cost of the restore it gates.
+ * Admission control per function: what keeps a burst from turning into an unbounded queue or a
+ * hang. At most {@code concurrency} invocations of a function run at once and at most
+ * {@code queueDepth} more wait, each for at most {@code queueTimeout}. Beyond a limit the caller
+ * gets a {@link ThawException} of kind {@code LIMIT} naming the limit, with a retry hint. (The
+ * global limits on instances and guest memory are the {@link InstanceManager}'s.) One lock guards
+ * all counters: every decision is a few integer comparisons, far below the cost of a restore.
  */
 final class Admission {
     private final Limits limits;
@@ -29,8 +22,6 @@ final class Admission {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition slotFreed = lock.newCondition();
     private final Map<String, int[]> perFunction = new HashMap<>(); // {running, waiting}
-    private int instances;
-    private long memoryMib;
 
     Admission(Limits limits, Metrics metrics) {
         this.limits = limits;
@@ -76,7 +67,7 @@ final class Admission {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ThawException(503, "interrupted", "interrupted while queued");
+                throw new ThawException(ThawException.Kind.UNAVAILABLE, "interrupted", "interrupted while queued");
             } finally {
                 lock.unlock();
             }
@@ -121,47 +112,9 @@ final class Admission {
         }
     }
 
-    /** Reserves room for one more instance of {@code memoryMib}; false when a global limit is in the way. */
-    boolean reserveInstance(int memoryMib) {
-        lock.lock();
-        try {
-            if (instances + 1 > limits.maxInstances() || this.memoryMib + memoryMib > limits.memoryBudgetMib()) return false;
-            instances++;
-            this.memoryMib += memoryMib;
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    void releaseInstance(int memoryMib) {
-        lock.lock();
-        try {
-            instances--;
-            this.memoryMib -= memoryMib;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The 429 for a full instance or memory budget, after eviction could not make room. */
-    ThawException budgetExhausted(int memoryMib) {
-        lock.lock();
-        try {
-            boolean memory = this.memoryMib + memoryMib > limits.memoryBudgetMib();
-            return memory
-                    ? reject("memory", "guest memory budget exhausted: " + this.memoryMib + " of " + limits.memoryBudgetMib()
-                    + " MiB in use, " + memoryMib + " MiB more needed", 2)
-                    : reject("instances", "instance limit reached: " + instances + " of " + limits.maxInstances() + " running", 2);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private ThawException reject(String limit, String message, int retryAfterSeconds) {
         metrics.increment("thaw_rejections_total", "Invocations refused with 429, by the limit hit", Metrics.labels("reason", limit));
-        ObjectNode details = Json.object().put("limit", limit).put("retry_after_s", retryAfterSeconds);
-        return new ThawException(429, "limit_exceeded", message, details, null);
+        return ThawException.limitExceeded(limit, message, retryAfterSeconds);
     }
 
     private int[] counters(String function) {

@@ -1,5 +1,6 @@
 package dev.thaw.platform;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,9 +9,11 @@ import dev.thaw.common.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
+import dev.thaw.model.Mode;
 
 /**
  * Invocations accepted with {@code ?async=true}: each runs on its own virtual thread, and its
@@ -26,14 +29,17 @@ public final class AsyncInvocations {
                          @JsonProperty("mode") String mode, @JsonProperty("state") String state,
                          @JsonProperty("submitted") String submitted, @JsonProperty("finished") String finished,
                          @JsonProperty("response") InvocationResult response, @JsonProperty("error") ObjectNode error,
-                         @JsonProperty("status") Integer httpStatus) {}
+                         @JsonIgnore ThawException.Kind errorKind) {}
 
     private final Map<String, Status> entries = new ConcurrentHashMap<>();
     private final Map<String, Long> expiry = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Status>> finished = new ConcurrentHashMap<>();
     private final Duration ttl;
+    private final Ticker ticker;
 
-    AsyncInvocations(Duration ttl) {
+    AsyncInvocations(Duration ttl, Ticker ticker) {
         this.ttl = ttl;
+        this.ticker = ticker;
     }
 
     Status submit(String function, Mode mode, Admission.Ticket ticket, Supplier<InvocationResult> work) {
@@ -41,30 +47,32 @@ public final class AsyncInvocations {
             purgeExpired();
             if (entries.size() >= MAX_ENTRIES) {
                 ticket.close();
-                throw new ThawException(429, "limit_exceeded", "too many asynchronous invocations are stored ("
-                        + MAX_ENTRIES + "); fetch or wait for results to expire",
-                        Json.object().put("limit", "async_results").put("retry_after_s", 5), null);
+                throw ThawException.limitExceeded("async_results", "too many asynchronous invocations are stored ("
+                        + MAX_ENTRIES + "); fetch or wait for results to expire", 5);
             }
         }
         String id = "inv-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         Status queued = new Status(id, function, mode.id(), "queued", Instant.now().toString(), null, null, null, null);
         entries.put(id, queued);
+        CompletableFuture<Status> completion = new CompletableFuture<>();
+        finished.put(id, completion);
         Thread.ofVirtual().name("async-" + id).start(() -> {
             entries.computeIfPresent(id, (k, s) -> withState(s, "running"));
             Status done;
             try {
                 InvocationResult r = work.get();
-                done = new Status(id, function, mode.id(), "succeeded", queued.submitted(), Instant.now().toString(), r, null, 200);
+                done = new Status(id, function, mode.id(), "succeeded", queued.submitted(), Instant.now().toString(), r, null, null);
             } catch (ThawException e) {
                 ObjectNode err = Json.object().put("code", e.code()).put("message", e.getMessage());
                 if (e.details() != null) err.setAll(e.details());
-                done = new Status(id, function, mode.id(), "failed", queued.submitted(), Instant.now().toString(), null, err, e.status());
+                done = new Status(id, function, mode.id(), "failed", queued.submitted(), Instant.now().toString(), null, err, e.kind());
             } catch (RuntimeException e) {
                 ObjectNode err = Json.object().put("code", "internal").put("message", e.toString());
-                done = new Status(id, function, mode.id(), "failed", queued.submitted(), Instant.now().toString(), null, err, 500);
+                done = new Status(id, function, mode.id(), "failed", queued.submitted(), Instant.now().toString(), null, err, ThawException.Kind.INTERNAL);
             }
             entries.put(id, done);
-            expiry.put(id, System.nanoTime() + ttl.toNanos());
+            expiry.put(id, ticker.nanoTime() + ttl.toNanos());
+            completion.complete(done);
         });
         return queued;
     }
@@ -79,12 +87,20 @@ public final class AsyncInvocations {
         return s;
     }
 
+    /** The invocation's final status, once it has one (tests and callers that want to wait). */
+    CompletableFuture<Status> completion(String id) {
+        CompletableFuture<Status> f = finished.get(id);
+        if (f == null) throw ThawException.notFound("no invocation " + id + " (unknown, or its result expired)");
+        return f;
+    }
+
     void purgeExpired() {
-        long now = System.nanoTime();
+        long now = ticker.nanoTime();
         expiry.forEach((id, t) -> {
             if (t < now) {
                 expiry.remove(id);
                 entries.remove(id);
+                finished.remove(id);
             }
         });
     }

@@ -65,7 +65,7 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
     }
 
     /** The strategy for a warm call that finds no idle instance. */
-    Mode defaultRestore() {
-        return Mode.parse(spec().restore());
+    dev.thaw.model.Mode defaultRestore() {
+        return dev.thaw.model.Mode.parse(spec().restore());
     }
 }

@@ -1,11 +1,11 @@
 package dev.thaw.platform;
 
-import dev.thaw.guest.AgentConnection;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.snapshot.SnapshotWriter;
-import dev.thaw.vm.Accel;
-import dev.thaw.vm.QemuVm;
+import dev.thaw.vm.CallHandler;
+import dev.thaw.vm.Guest;
+import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.VmConfig;
 import dev.thaw.vm.VmException;
 
@@ -17,20 +17,24 @@ import java.time.Duration;
 /**
  * Turns a function bundle into a snapshot directory: boot a VM with its RAM in a file, load the
  * code, warm it up with the record input, snapshot, record the working set, seal. Works in a
- * staging directory the caller moves into place only when everything succeeded.
+ * staging directory the caller moves into place only when everything succeeded. Both VMs it
+ * starts (the boot and the record's restore) hold an {@link InstanceManager} reservation, so a
+ * deploy counts against the same limits as invocations.
  */
 final class Deployer {
     private static final System.Logger LOG = System.getLogger(Deployer.class.getName());
 
     private final Platform.Config config;
+    private final GuestLauncher launcher;
     private final GuestImage image;
-    private final Accel accel;
-    private final AgentConnection.CallHandler calls;
+    private final InstanceManager instances;
+    private final CallHandler calls;
 
-    Deployer(Platform.Config config, GuestImage image, Accel accel, AgentConnection.CallHandler calls) {
+    Deployer(Platform.Config config, GuestLauncher launcher, GuestImage image, InstanceManager instances, CallHandler calls) {
         this.config = config;
+        this.launcher = launcher;
         this.image = image;
-        this.accel = accel;
+        this.instances = instances;
         this.calls = calls;
     }
 
@@ -40,27 +44,24 @@ final class Deployer {
         bundle.writeTo(staging.resolve("code"));
         Path snapDir = Files.createDirectories(staging.resolve("snapshot"));
         String snapshotId = SnapshotWriter.newId();
-        VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, snapDir.resolve(Snapshot.MEMORY))
-                .withHugePageAdvice(config.hugePageAdvice());
-        try (QemuVm vm = QemuVm.start(vmConfig, config.newRunDir("d-" + Ids.shortId()), config.bootTimeout());
-             AgentConnection agent = new AgentConnection(vm.agentChannel())) {
-            agent.onCall(calls);
-            agent.awaitReady(config.bootTimeout());
-            GuestRequests.deployStep(agent, GuestRequests.load(bundle), config.bootTimeout(), spec.name(), "loading");
-            GuestRequests.deployStep(agent, GuestRequests.invoke(spec.warmupEvent(), "warmup"),
+        VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), launcher.accel(), snapDir.resolve(Snapshot.MEMORY));
+        try (InstanceManager.Reservation ignored = instances.reserve(spec.memoryMib());
+             Guest vm = launcher.launch(vmConfig, "d-" + Ids.shortId(), calls)) {
+            vm.awaitReady(config.bootTimeout());
+            GuestRequests.deployStep(vm, GuestRequests.load(bundle), config.bootTimeout(), spec.name(), "loading");
+            GuestRequests.deployStep(vm, GuestRequests.invoke(spec.warmupEvent(), "warmup"),
                     Duration.ofSeconds(spec.timeoutSeconds()), spec.name(), "warm-up");
             vm.snapshot(snapDir.resolve(Snapshot.VMSTATE), config.bootTimeout());
         } catch (VmException e) {
-            throw new ThawException(502, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);
+            throw new ThawException(ThawException.Kind.VM_FAILED, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);
         }
         if (spec.record()) recordWorkingSet(snapDir, snapshotId, spec, vmConfig);
         SnapshotWriter.seal(snapDir, snapshotId, spec.name(), image, vmConfig);
     }
 
     private void recordWorkingSet(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig vmConfig) {
-        try {
-            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, config.newRunDir("r-" + Ids.shortId()),
-                    config.bootTimeout(), calls);
+        try (InstanceManager.Reservation ignored = instances.reserve(spec.memoryMib())) {
+            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, launcher, config.bootTimeout(), calls);
         } catch (IOException | RuntimeException e) {
             // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
             LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());

@@ -3,7 +3,7 @@ package dev.thaw.platform;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
-import dev.thaw.guest.AgentConnection;
+import dev.thaw.vm.Guest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -31,22 +31,22 @@ final class GuestRequests {
         return req;
     }
 
-    /** The 500 for a handler that raised, with the guest's exception type and traceback. */
+    /** The error for a handler that raised, with the guest's exception type and traceback. */
     static ThawException handlerError(String function, JsonNode reply) {
         JsonNode err = reply.path("error");
         ObjectNode details = Json.object();
         details.put("type", err.path("type").asText());
         details.put("traceback", err.path("traceback").asText());
-        return new ThawException(500, "handler_error", function + " raised " + err.path("type").asText() + ": "
+        return new ThawException(ThawException.Kind.HANDLER, "handler_error", function + " raised " + err.path("type").asText() + ": "
                 + err.path("message").asText(), details, null);
     }
 
-    /** Sends a deploy-time request; a failure becomes a 400 deploy_failed naming the step. */
-    static JsonNode deployStep(AgentConnection agent, ObjectNode request, Duration timeout, String function, String step) {
-        JsonNode reply = agent.request(request, timeout);
+    /** Sends a deploy-time request; a handler failure becomes an INVALID deploy_failed naming the step. */
+    static JsonNode deployStep(Guest guest, ObjectNode request, Duration timeout, String function, String step) {
+        JsonNode reply = guest.request(request, timeout);
         if (!reply.path("ok").asBoolean()) {
             ThawException h = handlerError(function, reply);
-            throw new ThawException(400, "deploy_failed", step + " " + function + " failed: " + h.getMessage(), h.details(), null);
+            throw new ThawException(ThawException.Kind.INVALID, "deploy_failed", step + " " + function + " failed: " + h.getMessage(), h.details(), null);
         }
         return reply;
     }

@@ -1,56 +1,47 @@
 package dev.thaw.platform;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.thaw.guest.AgentConnection;
-import dev.thaw.vm.QemuVm;
+import dev.thaw.model.Mode;
+import dev.thaw.vm.Guest;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A running VM serving one function, one invocation at a time. */
+/** A running guest serving one function, one invocation at a time. */
 public final class Instance implements AutoCloseable {
     public enum State { IDLE, BUSY, STOPPED }
 
-    private final String id;
     private final String function;
-    private final String origin;
-    private final QemuVm vm;
-    private final AgentConnection agent;
+    private final Mode origin;
+    private final int memoryMib;
+    private final Guest guest;
     private final Instant created = Instant.now();
     private final AtomicInteger invocations = new AtomicInteger();
     private volatile State state = State.BUSY;
-    private volatile long idleSinceNanos = System.nanoTime();
+    private volatile long idleSinceNanos;
 
-    private final int memoryMib;
-
-    Instance(String id, String function, String origin, int memoryMib, QemuVm vm, AgentConnection agent) {
-        this.memoryMib = memoryMib;
-        this.id = id;
+    Instance(String function, Mode origin, int memoryMib, Guest guest) {
         this.function = function;
         this.origin = origin;
-        this.vm = vm;
-        this.agent = agent;
+        this.memoryMib = memoryMib;
+        this.guest = guest;
     }
 
     public String id() {
-        return id;
+        return guest.id();
     }
 
     public String function() {
         return function;
     }
 
-    /** Guest memory reserved for this instance in the admission budget. */
+    /** Guest memory reserved for this instance in the budget. */
     int memoryMib() {
         return memoryMib;
     }
 
-    QemuVm vm() {
-        return vm;
-    }
-
-    AgentConnection agent() {
-        return agent;
+    Guest guest() {
+        return guest;
     }
 
     State state() {
@@ -66,13 +57,13 @@ public final class Instance implements AutoCloseable {
         invocations.incrementAndGet();
     }
 
-    void markIdle() {
-        idleSinceNanos = System.nanoTime();
+    void markIdle(long nowNanos) {
+        idleSinceNanos = nowNanos;
         state = State.IDLE;
     }
 
     boolean alive() {
-        return state != State.STOPPED && vm.alive();
+        return state != State.STOPPED && guest.alive();
     }
 
     /** A JSON-friendly view for {@code GET /instances}. */
@@ -82,13 +73,12 @@ public final class Instance implements AutoCloseable {
                        @JsonProperty("invocations") int invocations) {}
 
     public Info info() {
-        return new Info(id, function, state.name().toLowerCase(), origin, vm.pid(), created.toString(), invocations.get());
+        return new Info(id(), function, state.name().toLowerCase(), origin.id(), guest.pid(), created.toString(), invocations.get());
     }
 
     @Override
     public void close() {
         state = State.STOPPED;
-        agent.close();
-        vm.close();
+        guest.close();
     }
 }

@@ -3,6 +3,8 @@ package dev.thaw.platform;
 import dev.thaw.flow.SpanTags;
 import dev.thaw.flow.TraceStore;
 import dev.thaw.flow.Tracing;
+import dev.thaw.model.Mode;
+import dev.thaw.model.Phase;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -62,17 +64,19 @@ final class InvocationSpan {
     }
 
     /** Records the outcome and the phases as child spans, then ends the span. */
-    void finished(Timing timing, String coldStart, String instance, boolean ok) {
+    void finished(Timing timing, Mode coldStart, String instance, boolean ok) {
         span.setAttribute(SpanTags.COLDSTART, coldStart != null);
         span.setAttribute(SpanTags.INSTANCE, instance);
         if (coldStart != null) {
-            span.setAttribute(SpanTags.RESTORE_STRATEGY, coldStart);
+            span.setAttribute(SpanTags.RESTORE_STRATEGY, coldStart.id());
             span.setAttribute(SpanTags.COLDSTART_MS, clockColdStartMs());
         }
-        for (Map.Entry<String, long[]> p : clock.phases().entrySet()) {
-            child(p.getKey(), clock.epochNanos(p.getValue()[0]), clock.epochNanos(p.getValue()[1]));
+        for (Map.Entry<Phase, long[]> p : clock.phases().entrySet()) {
+            child(p.getKey().id(), clock.epochNanos(p.getValue()[0]), clock.epochNanos(p.getValue()[1]));
         }
-        long end = clock.epochNanos(System.nanoTime());
+        long[] prefetch = clock.concurrentPrefetch();
+        if (prefetch != null) child(Phase.PREFETCH.id(), clock.epochNanos(prefetch[0]), clock.epochNanos(prefetch[1]));
+        long end = clock.epochNanos(clock.now());
         if (guestExec != null) {
             guestExec.setAttribute("thaw.guest_exec_ms", timing.guestExec());
             if (!ok) guestExec.setStatus(StatusCode.ERROR, "the handler raised");
@@ -85,6 +89,14 @@ final class InvocationSpan {
 
     private double clockColdStartMs() {
         return clock.coldStartMs();
+    }
+
+    /**
+     * Records a concurrent prefetch that ended after the answer (the answer does not wait for it):
+     * a child span of the already ended invocation span.
+     */
+    void latePrefetch(long startNanos, long endNanos) {
+        child(Phase.PREFETCH.id(), clock.epochNanos(startNanos), clock.epochNanos(endNanos));
     }
 
     private void child(String name, long startEpochNanos, long endEpochNanos) {

@@ -1,7 +1,6 @@
 package dev.thaw.platform;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.thaw.guest.AgentConnection;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.memory.PageCache;
 import dev.thaw.memory.Prefetcher;
@@ -9,7 +8,9 @@ import dev.thaw.memory.WorkingSet;
 import dev.thaw.memory.WorkingSetSampler;
 import dev.thaw.memory.ZeroPages;
 import dev.thaw.snapshot.Snapshot;
-import dev.thaw.vm.QemuVm;
+import dev.thaw.vm.CallHandler;
+import dev.thaw.vm.Guest;
+import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.VmConfig;
 
 import java.io.IOException;
@@ -31,22 +32,20 @@ final class Recorder {
     private Recorder() {}
 
     static WorkingSet record(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig bootConfig,
-                             GuestImage image, Path runDir, Duration timeout,
-                             AgentConnection.CallHandler calls) throws IOException {
+                             GuestImage image, GuestLauncher launcher, Duration timeout,
+                             CallHandler calls) throws IOException {
         Path memory = snapDir.resolve(Snapshot.MEMORY);
         Path vmstate = snapDir.resolve(Snapshot.VMSTATE);
         for (Path f : List.of(memory, vmstate, image.rootfs())) PageCache.drop(f);
-        VmConfig cfg = VmConfig.restore(image, bootConfig.memoryMib(), bootConfig.vcpus(), bootConfig.accel(), memory, vmstate)
-                .withHugePageAdvice(bootConfig.hugePageAdvice());
+        VmConfig cfg = VmConfig.restore(image, bootConfig.memoryMib(), bootConfig.vcpus(), bootConfig.accel(), memory, vmstate);
         List<BitSet> groups;
         long totalPages;
-        try (QemuVm vm = QemuVm.start(cfg, runDir, timeout);
-             AgentConnection agent = new AgentConnection(vm.agentChannel())) {
-            agent.onCall(calls);
+        try (Guest vm = launcher.launch(cfg, "r-" + Ids.shortId(), calls)) {
+            if (vm.pid() < 0) throw new IOException("the working set is recorded from the VMM's page tables; this guest has no VMM process");
             vm.loadState(timeout);
             try (WorkingSetSampler sampler = WorkingSetSampler.start(vm.pid(), memory, SAMPLE_INTERVAL_MS)) {
                 vm.resume();
-                JsonNode reply = agent.request(GuestRequests.invoke(spec.warmupEvent(), "record"),
+                JsonNode reply = vm.request(GuestRequests.invoke(spec.warmupEvent(), "record"),
                         Duration.ofSeconds(spec.timeoutSeconds()));
                 if (!reply.path("ok").asBoolean()) {
                     throw new IOException("the record input failed: " + reply.path("error").path("message").asText());

@@ -1,12 +1,13 @@
 package dev.thaw.platform;
 
-import dev.thaw.guest.AgentConnection;
 import dev.thaw.guest.GuestImage;
-import dev.thaw.memory.PageCache;
-import dev.thaw.memory.Prefetcher;
+import dev.thaw.model.Mode;
+import dev.thaw.model.Phase;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.Accel;
-import dev.thaw.vm.QemuVm;
+import dev.thaw.vm.CallHandler;
+import dev.thaw.vm.Guest;
+import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.VmConfig;
 
 import java.io.IOException;
@@ -15,80 +16,79 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Brings up new instances: the data path of a restore, and of a cold boot.
  *
- * <p>A restore, in order (design.md §2): verify the snapshot (a stat per file); for
- * {@code faasnap}, start prefetching the loading set from the sparse memory file; start QEMU with
- * the memory file mapped copy-on-write; load the device state; for {@code reap}, read the whole
- * working set into the page cache; resume. Each step is a timed phase of the invocation.
- * {@code vanilla} and {@code cached} take only the common steps — {@code cached} differs in what
- * the page cache already holds, which the caller arranges before the clock starts.
+ * <p>A restore, in order (docs/design.md §2): verify the snapshot (a stat per file); let the
+ * {@link RestoreStrategy} begin (FaaSnap starts its prefetch here); reserve budget and launch the
+ * VMM paused with the strategy's memory file mapped copy-on-write; load the device state; the
+ * strategy's {@code beforeResume} (REAP reads its working set); resume. Each step is a timed
+ * {@link Phase}. Work a strategy leaves running beside the instance is tracked per function, so
+ * a page-cache drop can wait for it instead of racing it.
  */
 final class Restorer {
-    /** A restored instance, the strategy actually used, and FaaSnap's prefetch still running beside it. */
-    record Restore(Instance instance, Mode strategy, CompletableFuture<Prefetcher.Result> prefetch, long prefetchStartNanos) {}
+    /** A restored instance, the strategy actually used, and the strategy's hooks for the rest of the invocation. */
+    record Restore(Instance instance, Mode strategy, RestoreStrategy.Attempt attempt) {}
 
     private final Platform.Config config;
+    private final GuestLauncher launcher;
     private final GuestImage image;
-    private final Accel accel;
-    private final InstancePool pool;
+    private final InstanceManager instances;
     private final Metrics metrics;
-    private final AgentConnection.CallHandler calls;
+    private final CallHandler calls;
+    private final Map<String, Set<CompletableFuture<?>>> background = new ConcurrentHashMap<>();
 
-    Restorer(Platform.Config config, GuestImage image, Accel accel, InstancePool pool, Metrics metrics,
-             AgentConnection.CallHandler calls) {
+    Restorer(Platform.Config config, GuestLauncher launcher, GuestImage image, InstanceManager instances, Metrics metrics,
+             CallHandler calls) {
         this.config = config;
+        this.launcher = launcher;
         this.image = image;
-        this.accel = accel;
-        this.pool = pool;
+        this.instances = instances;
         this.metrics = metrics;
         this.calls = calls;
     }
 
-    /** Restores with {@code strategy}; reap and faasnap without a current record fall back to vanilla, with a warning. */
-    Restore restore(Deployed d, Mode strategy, Timing.Clock clock, List<String> warnings) {
+    /** Restores with {@code mode}'s strategy; one whose snapshot lacks what it needs falls back to vanilla, with a warning. */
+    Restore restore(Deployed d, Mode mode, Timing.Clock clock, List<String> warnings) {
         Snapshot snap = d.snapshot();
         snap.verify();
-        Deployed.LoadPlan plan = d.plan();
-        boolean needsRecord = strategy == Mode.REAP || strategy == Mode.FAASNAP;
-        if (needsRecord && (plan == null || (strategy == Mode.FAASNAP && !snap.has(Snapshot.SPARSE_MEMORY)))) {
-            warnings.add("no current working-set record for " + d.name() + "'s snapshot; restored with vanilla instead of " + strategy.id());
-            strategy = Mode.VANILLA;
+        RestoreStrategy strategy = RestoreStrategy.of(mode);
+        if (!strategy.usable(d)) {
+            warnings.add("no current working-set record for " + d.name() + "'s snapshot; restored with vanilla instead of " + mode.id());
+            strategy = RestoreStrategy.VANILLA;
         }
-        Path memory = strategy == Mode.FAASNAP ? snap.sparseMemoryFile() : snap.memoryFile();
-        long prefetchStart = System.nanoTime();
-        CompletableFuture<Prefetcher.Result> prefetch = strategy == Mode.FAASNAP ? Prefetcher.start(memory, plan.faasnapRuns()) : null;
         var m = snap.manifest().machine();
-        VmConfig cfg = VmConfig.restore(imageFor(snap), m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
-                memory, snap.vmstateFile());
-        String id = "i-" + Ids.shortId();
-        QemuVm vm = startVm(cfg, id, m.memoryMib());
-        clock.phase("vmm_start");
+        GuestImage img = imageFor(snap);
+        RestoreStrategy.Attempt attempt = strategy.begin(d, clock);
+        track(d.name(), attempt.background());
+        VmConfig cfg = VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
+                attempt.memoryFile(), snap.vmstateFile());
+        InstanceManager.Reservation reservation = instances.reserve(m.memoryMib());
+        Guest guest;
         try {
-            vm.loadState(config.bootTimeout());
-            clock.phase("state_load");
-            if (strategy == Mode.REAP) {
-                Prefetcher.load(memory, plan.reapRuns());
-                clock.phase("prefetch");
-            }
-            AgentConnection agent = new AgentConnection(vm.agentChannel());
-            agent.onCall(calls);
-            vm.resume();
-            clock.phase("resume");
-            metrics.observe("thaw_restore_duration_seconds", "Time from request to a resumed VM, by strategy",
-                    Metrics.labels("strategy", strategy.id()), clock.coldStartMs() / 1000);
-            Instance inst = pool.register(new Instance(id, d.name(), strategy.id(), m.memoryMib(), vm, agent));
-            return new Restore(inst, strategy, prefetch, prefetchStart);
-        } catch (IOException e) {
-            vm.close();
-            pool.unreserve(m.memoryMib());
-            throw new UncheckedIOException("prefetching the working set of " + d.name(), e);
+            guest = launcher.launch(cfg, newId(), calls);
         } catch (RuntimeException e) {
-            vm.close();
-            pool.unreserve(m.memoryMib());
+            reservation.close();
+            throw e;
+        }
+        Instance inst = instances.register(reservation, d.name(), strategy.mode(), guest);
+        clock.phase(Phase.VMM_START);
+        try {
+            guest.loadState(config.bootTimeout());
+            clock.phase(Phase.STATE_LOAD);
+            attempt.beforeResume(guest, clock);
+            guest.resume();
+            clock.phase(Phase.RESUME);
+            metrics.observe("thaw_restore_duration_seconds", "Time from request to a resumed VM, by strategy",
+                    Metrics.labels("strategy", strategy.mode().id()), clock.coldStartMs() / 1000);
+            return new Restore(inst, strategy.mode(), attempt);
+        } catch (RuntimeException e) {
+            instances.discard(inst);
             throw e;
         }
     }
@@ -96,34 +96,45 @@ final class Restorer {
     /** Boots a fresh VM and loads the function: the {@code cold} baseline. */
     Instance boot(Deployed d, Timing.Clock clock) {
         FunctionSpec spec = d.spec();
-        String id = "i-" + Ids.shortId();
-        QemuVm vm = startVm(VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), accel, null), id, spec.memoryMib());
-        clock.phase("vmm_start");
-        AgentConnection agent = new AgentConnection(vm.agentChannel());
-        agent.onCall(calls);
-        Instance inst = pool.register(new Instance(id, spec.name(), "cold", spec.memoryMib(), vm, agent));
+        VmConfig cfg = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), launcher.accel(), null);
+        InstanceManager.Reservation reservation = instances.reserve(spec.memoryMib());
+        Guest guest;
         try {
-            agent.awaitReady(config.bootTimeout());
-            clock.phase("boot");
-            GuestRequests.deployStep(agent, GuestRequests.load(d.code()),
-                    config.bootTimeout(), spec.name(), "loading");
-            clock.phase("function_load");
+            guest = launcher.launch(cfg, newId(), calls);
+        } catch (RuntimeException e) {
+            reservation.close();
+            throw e;
+        }
+        Instance inst = instances.register(reservation, spec.name(), Mode.COLD, guest);
+        clock.phase(Phase.VMM_START);
+        try {
+            guest.awaitReady(config.bootTimeout());
+            clock.phase(Phase.BOOT);
+            GuestRequests.deployStep(guest, GuestRequests.load(d.code()), config.bootTimeout(), spec.name(), "loading");
+            clock.phase(Phase.FUNCTION_LOAD);
             return inst;
         } catch (RuntimeException e) {
-            pool.discard(inst);
+            instances.discard(inst);
             throw e;
         }
     }
 
-    /** Starts QEMU inside a budget reservation (made first, so a refused start costs nothing). */
-    private QemuVm startVm(VmConfig cfg, String id, int memoryMib) {
-        pool.reserve(memoryMib);
-        try {
-            return QemuVm.start(cfg.withHugePageAdvice(config.hugePageAdvice()), config.newRunDir(id), config.bootTimeout());
-        } catch (RuntimeException e) {
-            pool.unreserve(memoryMib);
-            throw e;
-        }
+    static String newId() {
+        return "i-" + Ids.shortId();
+    }
+
+    private void track(String function, CompletableFuture<?> work) {
+        if (work.isDone()) return;
+        Set<CompletableFuture<?>> set = background.computeIfAbsent(function, k -> ConcurrentHashMap.newKeySet());
+        set.add(work);
+        work.whenComplete((r, e) -> set.remove(work));
+    }
+
+    /** Waits for the work restores of {@code function} left running (prefetches), whatever its outcome. */
+    void awaitBackground(String function) {
+        Set<CompletableFuture<?>> set = background.get(function);
+        if (set == null) return;
+        for (CompletableFuture<?> f : List.copyOf(set)) f.handle((r, e) -> null).join();
     }
 
     /** Every file a restore of {@code d} reads: the snapshot's and the root disk image. */
@@ -133,24 +144,13 @@ final class Restorer {
         return files;
     }
 
-    /** Makes every file of the snapshot resident, reading only what is not already cached. */
-    void warmPageCache(Deployed d) {
-        for (Path f : snapshotFiles(d)) {
-            try {
-                if (PageCache.residentCount(f) < (Files.size(f) + 4095) / 4096) PageCache.touchSequential(f);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot load " + f + " into the page cache", e);
-            }
-        }
-    }
-
     /** The guest image a snapshot was taken with; restoring needs that exact root disk. */
     GuestImage imageFor(Snapshot snap) {
         String key = snap.manifest().imageKey();
         if (key.equals(image.key())) return image;
         Path dir = config.cacheDir().resolve("images").resolve(key);
         if (!Files.isRegularFile(dir.resolve("rootfs.ext4"))) {
-            throw new ThawException(409, "snapshot_stale", "function " + snap.manifest().function()
+            throw new ThawException(ThawException.Kind.CONFLICT, "snapshot_stale", "function " + snap.manifest().function()
                     + " was snapshotted with guest image " + key + ", which is no longer cached; deploy it again");
         }
         try {

@@ -1,30 +1,58 @@
 package dev.thaw.platform;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.common.Json;
 
 /**
- * A failure a client should see: an HTTP status, a stable machine-readable code and a message
- * that says what was wrong. {@code details} carries extra fields (a guest traceback, the limit
- * that was hit) into the JSON error body.
+ * A failure a client should see: what kind of failure it is, a stable machine-readable code, and
+ * a message that says what was wrong. {@code details} carries extra fields (a guest traceback,
+ * the limit that was hit) into the error body. The platform speaks only in {@link Kind}s; the
+ * HTTP API alone decides which status code each kind becomes.
  */
 public final class ThawException extends RuntimeException {
-    private final int status;
+    /** What went wrong, in the platform's terms. */
+    public enum Kind {
+        /** The request itself is wrong: a bad field, mode, count or file. */
+        INVALID,
+        /** No such function, instance, invocation or trace. */
+        NOT_FOUND,
+        /** The request cannot be served in the platform's current state (e.g. a stale snapshot). */
+        CONFLICT,
+        /** A limit was reached; {@code details} name it and say when to retry. */
+        LIMIT,
+        /** The function's handler raised. */
+        HANDLER,
+        /** A snapshot file is damaged. */
+        CORRUPT,
+        /** The VM died or misbehaved. */
+        VM_FAILED,
+        /** The VM did not answer in time. */
+        TIMEOUT,
+        /** A chain of calls between functions went deeper than allowed. */
+        CALL_DEPTH,
+        /** The platform is shutting down or was interrupted. */
+        UNAVAILABLE,
+        /** A fault of thaw itself. */
+        INTERNAL
+    }
+
+    private final Kind kind;
     private final String code;
     private final transient ObjectNode details;
 
-    public ThawException(int status, String code, String message) {
-        this(status, code, message, null, null);
+    public ThawException(Kind kind, String code, String message) {
+        this(kind, code, message, null, null);
     }
 
-    public ThawException(int status, String code, String message, ObjectNode details, Throwable cause) {
+    public ThawException(Kind kind, String code, String message, ObjectNode details, Throwable cause) {
         super(message, cause);
-        this.status = status;
+        this.kind = kind;
         this.code = code;
         this.details = details;
     }
 
-    public int status() {
-        return status;
+    public Kind kind() {
+        return kind;
     }
 
     public String code() {
@@ -36,10 +64,16 @@ public final class ThawException extends RuntimeException {
     }
 
     public static ThawException notFound(String what) {
-        return new ThawException(404, "not_found", what);
+        return new ThawException(Kind.NOT_FOUND, "not_found", what);
     }
 
     public static ThawException badRequest(String what) {
-        return new ThawException(400, "bad_request", what);
+        return new ThawException(Kind.INVALID, "bad_request", what);
+    }
+
+    /** A refusal because {@code limit} was reached; the client may retry after {@code retryAfterSeconds}. */
+    public static ThawException limitExceeded(String limit, String message, int retryAfterSeconds) {
+        ObjectNode details = Json.object().put("limit", limit).put("retry_after_s", retryAfterSeconds);
+        return new ThawException(Kind.LIMIT, "limit_exceeded", message, details, null);
     }
 }

@@ -2,15 +2,21 @@ package dev.thaw.platform;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.thaw.model.Phase;
 
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * Where an invocation's time went, in milliseconds. Phases that did not happen (no VMM start on
  * a warm call, no boot on a restore) are null and left out of the JSON. {@code hostOverhead} is
  * what remains of {@code total} after the named phases: agent round trip, scheduling, JSON.
+ *
+ * <p>A prefetch that runs beside the restore (FaaSnap) is not a slice of {@code total}: the
+ * answer never waits for it. When it finished before the answer, {@code prefetch} is its length
+ * and {@code prefetchEnd} when it ended, counted like {@code total} from the invocation's start;
+ * a prefetch still running when the answer is ready is reported on the trace span when it ends.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Timing(
@@ -18,11 +24,26 @@ public record Timing(
         @JsonProperty("vmm_start") Double vmmStart,
         @JsonProperty("state_load") Double stateLoad,
         @JsonProperty("prefetch") Double prefetch,
+        @JsonProperty("prefetch_end") Double prefetchEnd,
         @JsonProperty("resume") Double resume,
         @JsonProperty("boot") Double boot,
         @JsonProperty("function_load") Double functionLoad,
         @JsonProperty("guest_exec") double guestExec,
         @JsonProperty("host_overhead") double hostOverhead) {
+
+    /** The milliseconds of {@code phase}, or null when it did not happen. */
+    public Double of(Phase phase) {
+        return switch (phase) {
+            case VMM_START -> vmmStart;
+            case STATE_LOAD -> stateLoad;
+            case PREFETCH -> prefetch;
+            case RESUME -> resume;
+            case BOOT -> boot;
+            case FUNCTION_LOAD -> functionLoad;
+            case GUEST_EXEC -> guestExec;
+            case HOST_OVERHEAD -> hostOverhead;
+        };
+    }
 
     /**
      * Accumulates phase times while an invocation runs. Each phase is the time since the previous
@@ -30,64 +51,77 @@ public record Timing(
      * phases can also become child spans of the invocation's trace span.
      */
     static final class Clock {
-        private final long startNanos = System.nanoTime();
+        private final Ticker ticker;
+        private final long startNanos;
         private final long startEpochNanos;
-        private long mark = startNanos;
-        private final Map<String, long[]> phases = new LinkedHashMap<>();
+        private long mark;
+        private final Map<Phase, long[]> phases = new EnumMap<>(Phase.class);
         /** A prefetch that ran beside the restore (FaaSnap) is reported but is not a slice of the total. */
-        private boolean prefetchConcurrent;
+        private volatile long[] concurrentPrefetch;
 
-        Clock() {
+        Clock(Ticker ticker) {
+            this.ticker = ticker;
+            this.startNanos = ticker.nanoTime();
+            this.mark = startNanos;
             Instant now = Instant.now();
             startEpochNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
 
-        /** Ends the phase {@code name} now; it began where the previous phase ended. Returns its ms. */
-        double phase(String name) {
-            long now = System.nanoTime();
-            phases.put(name, new long[]{mark, now});
+        long now() {
+            return ticker.nanoTime();
+        }
+
+        /** Ends {@code phase} now; it began where the previous phase ended. Returns its ms. */
+        double phase(Phase phase) {
+            long now = ticker.nanoTime();
+            phases.put(phase, new long[]{mark, now});
             double ms = (now - mark) / 1e6;
             mark = now;
             return ms;
         }
 
-        /** Records a phase that ran concurrently with the others (it is not a slice of the total). */
-        void concurrentPrefetch(long startNanos, double millis) {
-            phases.put("prefetch", new long[]{startNanos, startNanos + (long) (millis * 1e6)});
-            prefetchConcurrent = true;
+        /** Records a prefetch that ran beside the other phases, from {@code startNanos} to {@code endNanos}. */
+        void concurrentPrefetch(long startNanos, long endNanos) {
+            concurrentPrefetch = new long[]{startNanos, endNanos};
         }
 
-        Double ms(String name) {
-            long[] p = phases.get(name);
+        /** The concurrent prefetch's {start, end} in ticker nanoseconds, or null. */
+        long[] concurrentPrefetch() {
+            return concurrentPrefetch;
+        }
+
+        Double ms(Phase phase) {
+            long[] p = phases.get(phase);
             return p == null ? null : (p[1] - p[0]) / 1e6;
         }
 
-        Map<String, long[]> phases() {
+        Map<Phase, long[]> phases() {
             return phases;
         }
 
-        long epochNanos(long nanoTime) {
-            return startEpochNanos + (nanoTime - startNanos);
+        long epochNanos(long tickerNanos) {
+            return startEpochNanos + (tickerNanos - startNanos);
         }
 
         long startEpochNanos() {
             return startEpochNanos;
         }
 
-        /** Milliseconds the instance took to become ready: every phase before the guest ran the handler. */
+        /** Milliseconds the instance took to become ready: every sequential phase before the guest ran the handler. */
         double coldStartMs() {
             double sum = 0;
-            for (var e : phases.entrySet()) {
-                if (!(prefetchConcurrent && e.getKey().equals("prefetch"))) sum += (e.getValue()[1] - e.getValue()[0]) / 1e6;
-            }
+            for (long[] p : phases.values()) sum += (p[1] - p[0]) / 1e6;
             return sum;
         }
 
         Timing finish(double guestExec) {
-            double total = (System.nanoTime() - startNanos) / 1e6;
+            double total = (ticker.nanoTime() - startNanos) / 1e6;
             double named = guestExec + coldStartMs();
-            return new Timing(total, ms("vmm_start"), ms("state_load"), ms("prefetch"), ms("resume"), ms("boot"),
-                    ms("function_load"), guestExec, Math.max(0, total - named));
+            long[] cp = concurrentPrefetch;
+            Double prefetch = cp != null ? Double.valueOf((cp[1] - cp[0]) / 1e6) : ms(Phase.PREFETCH);
+            Double prefetchEnd = cp != null ? Double.valueOf((cp[1] - startNanos) / 1e6) : null;
+            return new Timing(total, ms(Phase.VMM_START), ms(Phase.STATE_LOAD), prefetch, prefetchEnd, ms(Phase.RESUME),
+                    ms(Phase.BOOT), ms(Phase.FUNCTION_LOAD), guestExec, Math.max(0, total - named));
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.thaw.vm;
 
 import dev.thaw.common.FileTrees;
-import dev.thaw.guest.AgentConnection;
 import dev.thaw.guest.GuestImage;
 
 import java.io.IOException;
@@ -12,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * Chooses the accelerator. {@code /dev/kvm} existing proves little: on these hosts KVM is nested
- * and a stock Debian guest hangs during boot under it (design.md §4). So KVM is chosen only when
+ * and a stock Debian guest hangs during boot under it (docs/design.md §4). So KVM is chosen only when
  * a real guest boots to its agent under KVM within a few seconds. The verdict is cached per host
  * kernel, QEMU build and guest image, so the probe's cost is paid once.
  */
@@ -42,9 +41,9 @@ public final class AccelProbe {
 
     private static boolean bootsUnderKvm(GuestImage image, Path runDir) throws IOException {
         Path dir = Files.createDirectories(runDir.resolve("kvm-probe-" + ProcessHandle.current().pid()));
-        try (QemuVm vm = QemuVm.start(VmConfig.boot(image, 256, 1, Accel.KVM, null), dir, PROBE_TIMEOUT);
-             AgentConnection agent = new AgentConnection(vm.agentChannel())) {
-            agent.awaitReady(PROBE_TIMEOUT);
+        try (Guest vm = QemuGuest.start("kvm-probe", VmConfig.boot(image, 256, 1, Accel.KVM, null), dir, PROBE_TIMEOUT,
+                CallHandler.NONE)) {
+            vm.awaitReady(PROBE_TIMEOUT);
             return true;
         } catch (VmException e) {
             return false;

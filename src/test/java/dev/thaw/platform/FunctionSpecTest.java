@@ -1,5 +1,7 @@
 package dev.thaw.platform;
 
+import dev.thaw.model.Mode;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -50,8 +52,7 @@ class FunctionSpecTest {
     void modeParsing() {
         assertEquals(Mode.WARM, Mode.parse(null));
         assertEquals(Mode.VANILLA, Mode.parse("Vanilla"));
-        ThawException e = assertThrows(ThawException.class, () -> Mode.parse("hot"));
-        assertEquals(400, e.status());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mode.parse("hot"));
         assertTrue(e.getMessage().contains("cold, warm, vanilla"));
     }
 }

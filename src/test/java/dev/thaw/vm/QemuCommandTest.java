@@ -13,7 +13,7 @@ class QemuCommandTest {
 
     @Test
     void bootMapsMemoryShared() {
-        List<String> cmd = QemuVm.command(VmConfig.boot(image, 256, 1, Accel.TCG, Path.of("/s/memory")), Path.of("/run/i"));
+        List<String> cmd = QemuGuest.command(VmConfig.boot(image, 256, 1, Accel.TCG, Path.of("/s/memory")), Path.of("/run/i"));
         assertTrue(cmd.contains("memory-backend-file,id=mem,size=256M,mem-path=/s/memory,share=on"), cmd.toString());
         assertFalse(cmd.contains("-incoming"));
         assertTrue(String.join(" ", cmd).contains("tsc_early_khz="));
@@ -21,7 +21,7 @@ class QemuCommandTest {
 
     @Test
     void restoreMapsPrivateAndWaitsForIncomingState() {
-        List<String> cmd = QemuVm.command(VmConfig.restore(image, 256, 1, Accel.TCG, Path.of("/s/memory"), Path.of("/s/vmstate")), Path.of("/run/i"));
+        List<String> cmd = QemuGuest.command(VmConfig.restore(image, 256, 1, Accel.TCG, Path.of("/s/memory"), Path.of("/s/vmstate")), Path.of("/run/i"));
         assertTrue(cmd.contains("memory-backend-file,id=mem,size=256M,mem-path=/s/memory,share=off"), cmd.toString());
         int i = cmd.indexOf("-incoming");
         assertEquals("defer", cmd.get(i + 1));
@@ -30,7 +30,7 @@ class QemuCommandTest {
 
     @Test
     void anonymousMemoryForColdBoots() {
-        List<String> cmd = QemuVm.command(VmConfig.boot(image, 512, 2, Accel.KVM, null), Path.of("/run/i"));
+        List<String> cmd = QemuGuest.command(VmConfig.boot(image, 512, 2, Accel.KVM, null), Path.of("/run/i"));
         assertTrue(cmd.contains("memory-backend-ram,id=mem,size=512M"));
         assertEquals("kvm", cmd.get(cmd.indexOf("-accel") + 1));
         assertEquals("host", cmd.get(cmd.indexOf("-cpu") + 1));

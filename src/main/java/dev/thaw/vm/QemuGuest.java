@@ -2,7 +2,9 @@ package dev.thaw.vm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.common.FileTrees;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
+import dev.thaw.memory.ProcessStats;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -20,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One QEMU process and the two sockets thaw holds to it: QMP (control) and the agent's
- * virtio-serial port (data).
+ * A {@link Guest} in one QEMU process, and the two sockets thaw holds to it: QMP (control) and the
+ * agent's virtio-serial port (data, spoken by its {@link AgentConnection}). This is the only class
+ * that knows QEMU's command line and its start, restore and snapshot sequences.
  *
  * <p>Start-up without polling: thaw listens on both Unix sockets and QEMU connects to them as
  * a client while it starts, so {@code accept} returns the moment QEMU is ready for commands.
@@ -29,36 +32,35 @@ import java.util.concurrent.TimeoutException;
  * {@code setpriv --pdeathsig KILL}: the kernel kills the VM when the thread that spawned it
  * dies, so a crashed daemon leaves no orphan VMs behind.
  *
- * <p>Snapshot and restore follow design.md §4: RAM lives in a file that the boot maps shared;
+ * <p>Snapshot and restore follow docs/design.md §4: RAM lives in a file that the boot maps shared;
  * {@code x-ignore-shared} keeps it out of the migration stream, so the vmstate is a few tens of
  * KiB and a restore maps the same file private (copy-on-write) and loads pages on demand.
  */
-public final class QemuVm implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(QemuVm.class.getName());
+public final class QemuGuest implements Guest {
+    private static final System.Logger LOG = System.getLogger(QemuGuest.class.getName());
     private static final String QEMU = "qemu-system-x86_64";
 
+    private final String id;
     private final VmConfig config;
     private final Path runDir;
     private final Process process;
     private final Qmp qmp;
-    private final SocketChannel agentChannel;
-    private final long startNanos;
+    private final AgentConnection agent;
 
-    private QemuVm(VmConfig config, Path runDir, Process process, Qmp qmp, SocketChannel agentChannel, long startNanos) {
+    private QemuGuest(String id, VmConfig config, Path runDir, Process process, Qmp qmp, AgentConnection agent) {
+        this.id = id;
         this.config = config;
         this.runDir = runDir;
         this.process = process;
         this.qmp = qmp;
-        this.agentChannel = agentChannel;
-        this.startNanos = startNanos;
+        this.agent = agent;
     }
 
     /**
      * Starts QEMU and returns once QMP is negotiated and the agent port is connected. A boot is
      * already running the guest; a restore waits, paused, for {@link #loadState} and {@link #resume()}.
      */
-    public static QemuVm start(VmConfig config, Path runDir, Duration timeout) {
-        long t0 = System.nanoTime();
+    static QemuGuest start(String id, VmConfig config, Path runDir, Duration timeout, CallHandler calls) {
         Process process = null;
         try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
              ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
@@ -71,7 +73,7 @@ public final class QemuVm implements AutoCloseable {
             SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
             SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
             Qmp qmp = new Qmp(qmpChannel);
-            return new QemuVm(config, runDir, process, qmp, agent, t0);
+            return new QemuGuest(id, config, runDir, process, qmp, new AgentConnection(agent, calls));
         } catch (IOException | RuntimeException e) {
             if (process != null) process.destroyForcibly();
             String log = qemuLog(runDir);
@@ -153,7 +155,23 @@ public final class QemuVm implements AutoCloseable {
         qmp.execute("migrate-set-capabilities", args, Duration.ofSeconds(10));
     }
 
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public void awaitReady(Duration timeout) {
+        agent.awaitReady(timeout);
+    }
+
+    @Override
+    public JsonNode request(ObjectNode request, Duration timeout) {
+        return agent.request(request, timeout);
+    }
+
     /** Loads the device state of a restore (guest RAM stays in the file, mapped on demand). */
+    @Override
     public void loadState(Duration timeout) {
         if (!config.restoring()) throw new IllegalStateException("this VM was booted, not restored");
         setSnapshotCapabilities();
@@ -174,6 +192,7 @@ public final class QemuVm implements AutoCloseable {
     }
 
     /** Resumes a paused (restored) VM. */
+    @Override
     public void resume() {
         qmp.execute("cont");
     }
@@ -182,6 +201,7 @@ public final class QemuVm implements AutoCloseable {
      * Writes the device state to {@code vmstate} and leaves the VM stopped. Guest RAM is not
      * in the stream: it is already in the shared memory file, which the caller fsyncs.
      */
+    @Override
     public void snapshot(Path vmstate, Duration timeout) {
         if (config.memoryFile() == null || !config.sharedMemory()) {
             throw new IllegalStateException("only a VM booted with a shared memory file can be snapshotted");
@@ -204,10 +224,7 @@ public final class QemuVm implements AutoCloseable {
         return "'" + p.toString().replace("'", "'\\''") + "'";
     }
 
-    public SocketChannel agentChannel() {
-        return agentChannel;
-    }
-
+    @Override
     public long pid() {
         return process.pid();
     }
@@ -217,8 +234,18 @@ public final class QemuVm implements AutoCloseable {
         return process.toHandle();
     }
 
+    @Override
     public boolean alive() {
-        return process.isAlive();
+        return process.isAlive() && agent.open();
+    }
+
+    @Override
+    public ProcessStats processStats() {
+        try {
+            return ProcessStats.of(process.pid());
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     public VmConfig config() {
@@ -227,10 +254,6 @@ public final class QemuVm implements AutoCloseable {
 
     public Path runDir() {
         return runDir;
-    }
-
-    public long startNanos() {
-        return startNanos;
     }
 
     public String consoleTail() {
@@ -260,11 +283,7 @@ public final class QemuVm implements AutoCloseable {
     @Override
     public void close() {
         qmp.close();
-        try {
-            agentChannel.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
+        agent.close();
         process.destroyForcibly();
         try {
             process.waitFor(5, TimeUnit.SECONDS);

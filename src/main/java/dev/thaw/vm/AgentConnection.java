@@ -1,9 +1,8 @@
-package dev.thaw.guest;
+package dev.thaw.vm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
-import dev.thaw.vm.VmException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,28 +29,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * another function); they are handed to a {@link CallHandler} on a virtual thread and answered
  * with a {@code "reply"} line. When the socket closes — the VM died — every waiter fails at once.
  */
-public final class AgentConnection implements AutoCloseable {
-    /** Serves a function's call to another function, made from inside the guest. */
-    public interface CallHandler {
-        JsonNode call(JsonNode request);
-    }
-
+final class AgentConnection implements AutoCloseable {
     private final SocketChannel channel;
     private final OutputStream out;
     private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<JsonNode> ready = new CompletableFuture<>();
     private final AtomicLong ids = new AtomicLong();
-    private volatile CallHandler callHandler;
+    private final CallHandler callHandler;
     private volatile boolean closed;
 
-    public AgentConnection(SocketChannel channel) {
+    AgentConnection(SocketChannel channel, CallHandler calls) {
         this.channel = channel;
         this.out = Channels.newOutputStream(channel);
+        this.callHandler = calls == null ? CallHandler.NONE : calls;
         Thread.ofVirtual().name("agent-reader").start(this::readLoop);
     }
 
-    public void onCall(CallHandler handler) {
-        this.callHandler = handler;
+    /** False once the connection closed (the VM died, or the host closed it). */
+    boolean open() {
+        return !closed;
     }
 
     private void readLoop() {
@@ -87,10 +83,8 @@ public final class AgentConnection implements AutoCloseable {
 
     private void serveCall(JsonNode msg) {
         ObjectNode reply;
-        CallHandler h = callHandler;
         try {
-            if (h == null) throw new IllegalStateException("calls between functions are not enabled here");
-            JsonNode r = h.call(msg);
+            JsonNode r = callHandler.call(msg);
             reply = r instanceof ObjectNode o ? o.deepCopy() : Json.object().put("ok", true).set("result", r);
         } catch (RuntimeException e) {
             reply = Json.object().put("ok", false);
@@ -105,12 +99,12 @@ public final class AgentConnection implements AutoCloseable {
     }
 
     /** Waits for the agent's start-up line (only a freshly booted guest sends one). */
-    public void awaitReady(Duration timeout) {
+    void awaitReady(Duration timeout) {
         await(ready, timeout, "the guest agent to start");
     }
 
     /** Sends one request and waits for its reply. */
-    public JsonNode request(ObjectNode request, Duration timeout) {
+    JsonNode request(ObjectNode request, Duration timeout) {
         long id = ids.incrementAndGet();
         request.put("id", id);
         CompletableFuture<JsonNode> f = new CompletableFuture<>();

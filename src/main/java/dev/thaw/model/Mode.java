@@ -1,0 +1,57 @@
+package dev.thaw.model;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * How an invocation gets its instance (docs/design.md §2 names these strategies). The daemon,
+ * its clients and the reports share this one list; the wire form is {@link #id()}.
+ */
+public enum Mode {
+    /** Boot a fresh VM: kernel, init, runtime, function import. The baseline. */
+    COLD,
+    /**
+     * Reuse an idle running instance; when none is idle, restore one with the function's own
+     * {@code restore} strategy (function.json, default {@code faasnap}).
+     */
+    WARM,
+    /** Restore from the snapshot; guest memory faults in from the file on demand. */
+    VANILLA,
+    /** As {@link #VANILLA}, with every snapshot file already in the host page cache: the upper bound. */
+    CACHED,
+    /** REAP: load the recorded working set in one sequential pass before the VM resumes. */
+    REAP,
+    /** FaaSnap: zero pages are holes; the loading set is prefetched in group order while the VM starts and runs. */
+    FAASNAP;
+
+    /** True for the modes that restore from the snapshot. */
+    public boolean restores() {
+        return this != COLD && this != WARM;
+    }
+
+    /** The lowercase name used in URLs, JSON and reports. */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The mode named {@code s} (case-insensitive), if there is one. */
+    public static Optional<Mode> find(String s) {
+        if (s == null) return Optional.empty();
+        String id = s.trim().toLowerCase(Locale.ROOT);
+        for (Mode m : values()) if (m.id().equals(id)) return Optional.of(m);
+        return Optional.empty();
+    }
+
+    /** Parses a mode; a blank one is {@link #WARM}. An unknown one is an {@link IllegalArgumentException} listing the modes. */
+    public static Mode parse(String s) {
+        if (s == null || s.isBlank()) return WARM;
+        return find(s).orElseThrow(() -> new IllegalArgumentException("unknown mode \"" + s + "\"; expected one of " + ids()));
+    }
+
+    /** Every mode's id, comma-separated, for error messages. */
+    public static String ids() {
+        return Arrays.stream(values()).map(Mode::id).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,153 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.common.FileTrees;
+import dev.thaw.common.Json;
+import dev.thaw.memory.PageCache;
+import dev.thaw.snapshot.SnapshotCorruptException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * The deployed functions: what is on disk under {@code <data>/functions}, loaded at start-up,
+ * verified in the background, replaced atomically by a deploy and removed by an undeploy.
+ *
+ * <p>A deploy builds into a hidden staging directory and renames it into place only once it is
+ * complete, so a crash mid-deploy leaves the previous deployment (and the staging directory is
+ * discarded at the next start). Deploys of one name are serialised; deploys of different names
+ * run concurrently.
+ */
+final class FunctionRegistry {
+    private static final System.Logger LOG = System.getLogger(FunctionRegistry.class.getName());
+
+    private final Path functionsDir;
+    private final Deployer deployer;
+    private final InstanceManager instances;
+    private final Map<String, Deployed> functions = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> deployLocks = new ConcurrentHashMap<>();
+    private final CountDownLatch verified = new CountDownLatch(1);
+
+    FunctionRegistry(Path functionsDir, Deployer deployer, InstanceManager instances) {
+        this.functionsDir = functionsDir;
+        this.deployer = deployer;
+        this.instances = instances;
+    }
+
+    /** Finds the functions deployed before a restart; unfinished deploys are discarded. */
+    void load() {
+        try (Stream<Path> dirs = Files.list(functionsDir)) {
+            for (Path dir : dirs.toList()) {
+                if (dir.getFileName().toString().startsWith(".")) {
+                    FileTrees.delete(dir); // a deploy interrupted by a crash
+                    continue;
+                }
+                try {
+                    Deployed d = Deployed.open(dir);
+                    functions.put(d.name(), d);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "skipping " + dir + ": " + e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Checks the checksums of the snapshots found at start-up, then drops what the check read
+     * from the page cache: the first restore should find the cache as cold as it was, and should
+     * not pay for reading whole memory files to verify them. Runs on its own thread.
+     */
+    void verifyLoaded() {
+        try {
+            for (Deployed d : List.copyOf(functions.values())) {
+                try {
+                    d.snapshot().verify();
+                    for (Path f : d.snapshot().files()) PageCache.drop(f);
+                } catch (SnapshotCorruptException e) {
+                    LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; restores of " + d.name() + " will fail until it is deployed again");
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "verifying " + d.name() + ": " + e);
+                }
+            }
+        } finally {
+            verified.countDown();
+        }
+    }
+
+    boolean verified() {
+        return verified.getCount() == 0;
+    }
+
+    /** The deployed function, or NOT_FOUND. */
+    Deployed get(String name) {
+        Deployed d = functions.get(name);
+        if (d == null) throw ThawException.notFound("no function named \"" + name + "\" is deployed");
+        return d;
+    }
+
+    /** All deployed functions, by name. */
+    List<Deployed> all() {
+        return List.copyOf(new TreeMap<>(functions).values());
+    }
+
+    FunctionInfo info(Deployed d) {
+        FunctionSpec s = d.spec();
+        return new FunctionInfo(s.name(), s.runtime(), s.memoryMib(), s.vcpus(), s.timeoutSeconds(), (int) instances.running(s.name()),
+                d.snapshot().manifest(), d.codeHash(), d.plan() != null);
+    }
+
+    /** Deploys a function and replaces an earlier deployment of the same name once the new one is complete. */
+    FunctionInfo deploy(FunctionBundle bundle) {
+        String name = bundle.spec().name();
+        ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
+        lock.lock();
+        Path staging = functionsDir.resolve(".staging-" + name + "-" + Ids.shortId());
+        try {
+            deployer.build(bundle, staging);
+            Path dir = functionsDir.resolve(name);
+            Path old = functionsDir.resolve(".old-" + name + "-" + Ids.shortId());
+            if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            functions.put(name, Deployed.openSealed(dir));
+            instances.stopAll(name); // they run the previous code
+            FileTrees.delete(old);
+            return info(get(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("deploying " + name, e);
+        } finally {
+            FileTrees.delete(staging);
+            lock.unlock();
+        }
+    }
+
+    void undeploy(String name) {
+        Deployed d = get(name);
+        functions.remove(name);
+        instances.stopAll(name);
+        FileTrees.delete(d.dir());
+    }
+
+    /** The snapshots of all deployed functions, for {@code GET /snapshots}. */
+    List<ObjectNode> snapshots() {
+        List<ObjectNode> out = new ArrayList<>();
+        for (Deployed d : all()) {
+            ObjectNode o = Json.MAPPER.valueToTree(d.snapshot().manifest());
+            o.put("path", d.snapshot().dir().toString());
+            out.add(o);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,213 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.common.Json;
+import dev.thaw.flow.Tracing;
+import dev.thaw.memory.ProcessStats;
+import dev.thaw.model.Mode;
+import dev.thaw.snapshot.SnapshotCorruptException;
+import dev.thaw.vm.VmException;
+import io.opentelemetry.context.Context;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The invocation path: admission, an instance (idle, restored or booted), the guest call, the
+ * answer.
+ *
+ * <p>{@link #invoke} waits for a concurrency slot of the function ({@link Admission}), then takes
+ * an idle instance ({@code warm}) or has the {@link Restorer} restore one with the mode's strategy
+ * (a warm miss uses the function's own {@code restore} strategy) or boot one ({@code cold}), sends
+ * the event to the guest, and gives the instance back to the {@link InstanceManager}. The answer
+ * never waits for work a restore left running (FaaSnap's prefetch): its end is reported when it
+ * has one. An instance whose VM failed is discarded, never pooled; the failure is that call's
+ * alone. Failures leave as {@link ThawException}s of a {@link ThawException.Kind}.
+ *
+ * <p>A guest may call other functions ({@link #serveGuestCall}); such a call is an invocation
+ * whose trace parent is the caller's guest execution, one level deeper in the call chain.
+ */
+final class Invoker {
+    private final Platform.Config config;
+    private final FunctionRegistry registry;
+    private final Admission admission;
+    private final InstanceManager instances;
+    private final Restorer restorer;
+    private final AsyncInvocations async;
+    private final Tracing tracing;
+    private final Metrics metrics;
+    private final Ticker ticker;
+    /** Invocations in flight by id: a guest's call names its invocation, which becomes the callee's parent. */
+    private final Map<String, Call> inFlight = new ConcurrentHashMap<>();
+
+    Invoker(Platform.Config config, FunctionRegistry registry, Admission admission, InstanceManager instances,
+            Restorer restorer, AsyncInvocations async, Tracing tracing, Metrics metrics, Ticker ticker) {
+        this.config = config;
+        this.registry = registry;
+        this.admission = admission;
+        this.instances = instances;
+        this.restorer = restorer;
+        this.async = async;
+        this.tracing = tracing;
+        this.metrics = metrics;
+        this.ticker = ticker;
+    }
+
+    /** Runs one invocation once the function has a free concurrency slot (bounded queue). */
+    InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
+        registry.get(function);
+        try (Admission.Ticket ticket = admission.enter(function)) {
+            ticket.awaitTurn();
+            return invokeOnce(function, event, mode, call);
+        } catch (ThawException e) {
+            countError(function, e);
+            throw e;
+        }
+    }
+
+    /** Accepts an invocation to run in the background: it takes its queue place now (LIMIT if the queue is full). */
+    AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
+        registry.get(function);
+        Admission.Ticket ticket;
+        try {
+            ticket = admission.enter(function);
+        } catch (ThawException e) {
+            countError(function, e);
+            throw e;
+        }
+        return async.submit(function, mode, ticket, () -> {
+            try (ticket) {
+                ticket.awaitTurn();
+                return invokeOnce(function, event, mode, call);
+            } catch (ThawException e) {
+                countError(function, e);
+                throw e;
+            }
+        });
+    }
+
+    AsyncInvocations async() {
+        return async;
+    }
+
+    /** Counts a failed invocation by its error code (also for failures found before the platform saw it, e.g. a bad mode). */
+    void countError(String function, ThawException e) {
+        metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
+                Metrics.labels("code", e.code(), "function", function));
+    }
+
+    private InvocationResult invokeOnce(String function, JsonNode event, Mode mode, Call call) {
+        Deployed d = registry.get(function);
+        if (mode.restores()) RestoreStrategy.of(mode).prepare(d, restorer.snapshotFiles(d)); // CACHED's precondition, not part of its time
+        String invocationId = "inv-" + Ids.shortId() + Ids.shortId();
+        List<String> warnings = new ArrayList<>();
+        Timing.Clock clock = new Timing.Clock(ticker);
+        InvocationSpan span = new InvocationSpan(tracing, function, invocationId, mode, call, clock);
+        Instance inst = null;
+        Mode coldStart = null;
+        String status = "error";
+        try {
+            RestoreStrategy.Attempt attempt = null;
+            if (mode == Mode.WARM) inst = instances.takeIdle(function);
+            ProcessStats before = inst == null ? null : inst.guest().processStats();
+            if (inst == null && mode == Mode.COLD) {
+                coldStart = Mode.COLD;
+                inst = restorer.boot(d, clock);
+            } else if (inst == null) {
+                // A warm miss restores with the function's own strategy and, unasked, stays quiet about fallbacks.
+                Restorer.Restore restore = restorer.restore(d, mode == Mode.WARM ? d.defaultRestore() : mode, clock,
+                        mode == Mode.WARM ? new ArrayList<>() : warnings);
+                coldStart = restore.strategy();
+                inst = restore.instance();
+                attempt = restore.attempt();
+            }
+            inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
+            JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
+            InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan());
+            if (attempt != null) attempt.afterReply(clock);
+            Timing timing = clock.finish(reply.path("exec_ms").asDouble());
+            Instance done = inst;
+            inst = null;
+            instances.release(done, Math.max(config.maxIdlePerFunction(), d.spec().minWarm()));
+            boolean ok = reply.path("ok").asBoolean();
+            span.finished(timing, coldStart, done.id(), ok);
+            if (attempt != null) reportLate(attempt, clock, span);
+            if (!ok) throw GuestRequests.handlerError(function, reply);
+            status = "ok";
+            metrics.observe("thaw_invocation_duration_seconds", "Invocation latency seen by the platform",
+                    Metrics.labels("function", function, "mode", mode.id()), timing.total() / 1000);
+            return new InvocationResult(invocationId, function, reply.get("result"), done.id(), mode.id(),
+                    coldStart == null ? null : coldStart.id(), timing, memory, warnings.isEmpty() ? null : warnings,
+                    span.traceId(), span.traceparent());
+        } catch (VmException.Timeout e) {
+            throw new ThawException(ThawException.Kind.TIMEOUT, "vm_timeout", function + ": " + e.getMessage(), null, e);
+        } catch (VmException e) {
+            throw new ThawException(ThawException.Kind.VM_FAILED, "vm_failed", function + ": " + e.getMessage(), null, e);
+        } catch (SnapshotCorruptException e) {
+            throw new ThawException(ThawException.Kind.CORRUPT, "snapshot_corrupt", e.getMessage(), null, e);
+        } finally {
+            inFlight.remove(invocationId);
+            span.end(); // a no-op when finished() ended it; otherwise it records the failure
+            if (inst != null) instances.discard(inst);
+            metrics.increment("thaw_invocations_total", "Invocations by function, mode and outcome",
+                    Metrics.labels("function", function, "mode", mode.id(), "status", status));
+            if (coldStart != null) {
+                metrics.increment("thaw_cold_starts_total", "Instances started for an invocation, by strategy",
+                        Metrics.labels("function", function, "strategy", coldStart.id()));
+            }
+        }
+    }
+
+    /** Puts work that outlived the answer (a prefetch) on the trace once it ends. */
+    private static void reportLate(RestoreStrategy.Attempt attempt, Timing.Clock clock, InvocationSpan span) {
+        CompletableFuture<?> bg = attempt.background();
+        if (bg.isDone()) return;
+        bg.whenComplete((r, e) -> {
+            attempt.afterReply(clock);
+            long[] p = clock.concurrentPrefetch();
+            if (p != null) span.latePrefetch(p[0], p[1]);
+        });
+    }
+
+    /**
+     * Serves a handler's call to another function ({@code thaw.invoke} in the guest): a normal
+     * invocation whose trace parent is the calling invocation. Failures go back to the caller as
+     * an error reply, which the guest library raises as {@code thaw.InvocationError}.
+     */
+    JsonNode serveGuestCall(JsonNode msg) {
+        String callee = msg.path("function").asText("");
+        Call parent = inFlight.get(msg.path("parent").asText(""));
+        int depth = parent == null ? 1 : parent.depth() + 1;
+        ObjectNode reply = Json.object();
+        try {
+            if (depth > config.maxCallDepth()) {
+                throw new ThawException(ThawException.Kind.CALL_DEPTH, "call_depth", "call to " + callee
+                        + " exceeds the call depth limit of " + config.maxCallDepth() + " (a cycle of calls?)");
+            }
+            // thaw.invoke_async only lets the handler wait later (Handle.result()); it is a parallel
+            // call, not fire-and-forget, so it is CHILD_OF like a blocking call. A call that really
+            // outlives its caller is still followed as async work by the analysis (it ends after its parent).
+            Call call = new Call(parent == null ? Context.root() : parent.parent(), depth, false);
+            InvocationResult r = invoke(callee, msg.path("event"), Mode.WARM, call);
+            reply.put("ok", true).set("result", r.result());
+        } catch (ThawException e) {
+            reply.put("ok", false).putObject("error").put("type", "InvocationError").put("code", e.code())
+                    .put("kind", e.kind().name().toLowerCase()).put("message", e.getMessage());
+        }
+        return reply;
+    }
+
+    /** The VMM's major faults and disk reads during this invocation (since it started, for a new instance). */
+    private static InvocationResult.MemoryStats memoryStats(Instance inst, ProcessStats before, Deployed.LoadPlan plan) {
+        ProcessStats now = inst.guest().processStats();
+        if (now == null) return null;
+        ProcessStats delta = before == null ? now : now.minus(before);
+        return new InvocationResult.MemoryStats(delta.majorFaults(), delta.readBytes(),
+                plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages());
+    }
+}

@@ -1,0 +1,189 @@
+package dev.thaw.platform;
+
+import dev.thaw.memory.PageCache;
+import dev.thaw.memory.Prefetcher;
+import dev.thaw.model.Mode;
+import dev.thaw.model.Phase;
+import dev.thaw.snapshot.Snapshot;
+import dev.thaw.vm.Guest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How a restore loads guest memory: the one place a memory strategy plugs into the restore path
+ * (docs/design.md §2). The {@link Restorer} runs every restore in the same order and calls the
+ * strategy at fixed points:
+ *
+ * <pre>
+ *   prepare        before the clock starts (CACHED: fill the page cache; not part of the time)
+ *   begin          before the VMM starts: choose the memory file, start concurrent work (FAASNAP)
+ *   launch VMM ─ loadState
+ *   beforeResume   the guest is loaded but paused (REAP: read the working set)
+ *   resume ─ request ─ reply
+ *   afterReply     the answer is in; must not block (FAASNAP: note the prefetch's end if it has one)
+ * </pre>
+ *
+ * A strategy that needs the working-set record is {@link #usable} only when the snapshot has a
+ * current one; the restorer falls back to {@link #VANILLA} otherwise, with a warning.
+ */
+interface RestoreStrategy {
+    Mode mode();
+
+    /** Whether the snapshot has what this strategy needs. */
+    default boolean usable(Deployed d) {
+        return true;
+    }
+
+    /** Work that is a precondition of the strategy but not part of a restore's time. */
+    default void prepare(Deployed d, List<Path> snapshotFiles) {}
+
+    /** Starts one restore of {@code d}. */
+    Attempt begin(Deployed d, Timing.Clock clock);
+
+    /** One restore in progress. */
+    interface Attempt {
+        /** The memory file the VMM maps (private, copy-on-write). */
+        Path memoryFile();
+
+        /** Runs after the device state is loaded and before the guest resumes; may add a phase. */
+        default void beforeResume(Guest guest, Timing.Clock clock) {}
+
+        /** Runs when the reply is in; must not block. */
+        default void afterReply(Timing.Clock clock) {}
+
+        /** Work still running beside the instance (FAASNAP's prefetch); complete when there is none. */
+        default CompletableFuture<?> background() {
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    RestoreStrategy VANILLA = new Plain(Mode.VANILLA);
+    RestoreStrategy CACHED = new Cached();
+    RestoreStrategy REAP = new Reap();
+    RestoreStrategy FAASNAP = new Faasnap();
+
+    /** The strategy for a restoring mode. */
+    static RestoreStrategy of(Mode mode) {
+        return switch (mode) {
+            case VANILLA -> VANILLA;
+            case CACHED -> CACHED;
+            case REAP -> REAP;
+            case FAASNAP -> FAASNAP;
+            case COLD, WARM -> throw new IllegalArgumentException(mode.id() + " is not a restore strategy");
+        };
+    }
+
+    /** Vanilla: map the memory file and let the guest fault its pages in on demand. */
+    record Plain(Mode mode) implements RestoreStrategy {
+        @Override
+        public Attempt begin(Deployed d, Timing.Clock clock) {
+            Path memory = d.snapshot().memoryFile();
+            return () -> memory;
+        }
+    }
+
+    /** Cached: vanilla with every snapshot file already in the page cache (the upper bound). */
+    final class Cached implements RestoreStrategy {
+        @Override
+        public Mode mode() {
+            return Mode.CACHED;
+        }
+
+        @Override
+        public void prepare(Deployed d, List<Path> snapshotFiles) {
+            for (Path f : snapshotFiles) {
+                try {
+                    if (PageCache.residentCount(f) < (Files.size(f) + 4095) / 4096) PageCache.touchSequential(f);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot load " + f + " into the page cache", e);
+                }
+            }
+        }
+
+        @Override
+        public Attempt begin(Deployed d, Timing.Clock clock) {
+            return VANILLA.begin(d, clock);
+        }
+    }
+
+    /** REAP: read the whole recorded working set, in file order, before the guest resumes. */
+    final class Reap implements RestoreStrategy {
+        @Override
+        public Mode mode() {
+            return Mode.REAP;
+        }
+
+        @Override
+        public boolean usable(Deployed d) {
+            return d.plan() != null;
+        }
+
+        @Override
+        public Attempt begin(Deployed d, Timing.Clock clock) {
+            Path memory = d.snapshot().memoryFile();
+            return new Attempt() {
+                @Override
+                public Path memoryFile() {
+                    return memory;
+                }
+
+                @Override
+                public void beforeResume(Guest guest, Timing.Clock c) {
+                    try {
+                        Prefetcher.load(memory, d.plan().reapRuns());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("prefetching the working set of " + d.name(), e);
+                    }
+                    c.phase(Phase.PREFETCH);
+                }
+            };
+        }
+    }
+
+    /**
+     * FaaSnap: restore from the sparse copy (zero pages are holes) while a thread prefetches the
+     * loading set in group order, beside the VMM start and the guest's run. Nothing waits for it.
+     */
+    final class Faasnap implements RestoreStrategy {
+        @Override
+        public Mode mode() {
+            return Mode.FAASNAP;
+        }
+
+        @Override
+        public boolean usable(Deployed d) {
+            return d.plan() != null && d.snapshot().has(Snapshot.SPARSE_MEMORY);
+        }
+
+        @Override
+        public Attempt begin(Deployed d, Timing.Clock clock) {
+            Path memory = d.snapshot().sparseMemoryFile();
+            long start = clock.now();
+            CompletableFuture<Prefetcher.Result> prefetch = Prefetcher.start(memory, d.plan().faasnapRuns());
+            return new Attempt() {
+                @Override
+                public Path memoryFile() {
+                    return memory;
+                }
+
+                @Override
+                public void afterReply(Timing.Clock c) {
+                    if (prefetch.isDone() && !prefetch.isCompletedExceptionally()) {
+                        Prefetcher.Result r = prefetch.join();
+                        c.concurrentPrefetch(start, start + (long) (r.millis() * 1e6));
+                    }
+                }
+
+                @Override
+                public CompletableFuture<?> background() {
+                    return prefetch;
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.common.Json;
+import dev.thaw.model.Mode;
+import dev.thaw.vm.FakeGuest;
+import dev.thaw.vm.FakeLauncher;
+import dev.thaw.vm.VmException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The invocation path on fake guests: every mode, async, errors, timeouts, calls between functions. */
+class InvokerTest {
+    final FakePlatform fake = new FakePlatform();
+    final Platform platform = fake.platform;
+
+    @AfterEach
+    void close() {
+        fake.close();
+    }
+
+    static JsonNode event(String json) {
+        return Json.parse(json);
+    }
+
+    @Test
+    void coldBootsAndTimesEveryBootPhase() {
+        fake.deploy("hello");
+        int bootsBefore = fake.launcher.boots();
+        InvocationResult r = platform.invoke("hello", event("{\"x\": 1}"), Mode.COLD);
+        assertEquals(bootsBefore + 1, fake.launcher.boots());
+        assertEquals("cold", r.coldStart());
+        assertEquals(1, r.result().path("echo").path("x").asInt());
+        assertEquals("hello", r.result().path("function").asText());
+        Timing t = r.timing();
+        assertEquals(100.0, t.vmmStart());
+        assertEquals(3000.0, t.boot());
+        assertEquals(200.0, t.functionLoad());
+        assertEquals(5.0, t.guestExec());
+        assertNull(t.stateLoad());
+        assertEquals(3305.0, t.total(), 0.001);
+    }
+
+    @Test
+    void everyRestoreModeRestoresAndTimesTheRestorePhases() {
+        fake.deploy("hello");
+        for (Mode m : new Mode[]{Mode.VANILLA, Mode.CACHED}) {
+            int before = fake.launcher.restores();
+            InvocationResult r = platform.invoke("hello", event("{}"), m);
+            assertEquals(before + 1, fake.launcher.restores(), m.id());
+            assertEquals(m.id(), r.coldStart());
+            assertEquals(m.id(), r.mode());
+            assertEquals(100.0, r.timing().vmmStart());
+            assertEquals(20.0, r.timing().stateLoad());
+            assertEquals(1.0, r.timing().resume());
+            assertNull(r.timing().boot());
+            assertNull(r.warnings());
+            assertEquals("hello", r.result().path("function").asText(), "the restored guest knows its function from the snapshot");
+        }
+    }
+
+    @Test
+    void reapAndFaasnapWithoutARecordFallBackToVanillaAndSaySo() {
+        fake.deploy("hello"); // "record": false
+        for (Mode m : new Mode[]{Mode.REAP, Mode.FAASNAP}) {
+            InvocationResult r = platform.invoke("hello", event("{}"), m);
+            assertEquals("vanilla", r.coldStart(), m.id());
+            assertEquals(1, r.warnings().size());
+            assertTrue(r.warnings().getFirst().contains("instead of " + m.id()), r.warnings().toString());
+        }
+    }
+
+    @Test
+    void warmReusesTheIdleInstanceAndAWarmMissRestoresQuietly() {
+        fake.deploy("hello");
+        InvocationResult first = platform.invoke("hello", event("{}"), Mode.WARM);
+        assertEquals("vanilla", first.coldStart(), "no record: the function's faasnap falls back to vanilla");
+        assertNull(first.warnings(), "a warm miss does not warn about the fallback");
+        InvocationResult second = platform.invoke("hello", event("{}"), Mode.WARM);
+        assertNull(second.coldStart());
+        assertEquals(first.instance(), second.instance());
+        assertNull(second.timing().vmmStart());
+        assertEquals(1, fake.launcher.restores());
+    }
+
+    @Test
+    void aWarmMissUsesTheFunctionsOwnStrategy() {
+        fake.deploy("v", "{\"name\": \"v\", \"memory_mib\": 128, \"record\": false, \"restore\": \"vanilla\"}");
+        assertEquals("vanilla", platform.invoke("v", event("{}"), Mode.WARM).coldStart());
+    }
+
+    @Test
+    void handlerErrorKeepsTheInstance() {
+        fake.deploy("hello");
+        String inst = platform.invoke("hello", event("{}"), Mode.WARM).instance();
+        ThawException e = assertThrows(ThawException.class, () -> platform.invoke("hello", event("{\"raise\": \"broken\"}"), Mode.WARM));
+        assertEquals(ThawException.Kind.HANDLER, e.kind());
+        assertEquals("handler_error", e.code());
+        assertTrue(e.getMessage().contains("broken"));
+        assertTrue(e.details().path("traceback").asText().contains("ValueError"));
+        assertEquals(inst, platform.invoke("hello", event("{}"), Mode.WARM).instance(), "the instance survived its handler's exception");
+    }
+
+    @Test
+    void timeoutAndDeathAreThatCallsAloneAndTheVmIsDiscarded() {
+        fake.deploy("hello");
+        String inst = platform.invoke("hello", event("{}"), Mode.WARM).instance();
+        ThawException timeout = assertThrows(ThawException.class, () -> platform.invoke("hello", event("{\"hang\": true}"), Mode.WARM));
+        assertEquals(ThawException.Kind.TIMEOUT, timeout.kind());
+        assertEquals("vm_timeout", timeout.code());
+        FakeGuest first = fake.launcher.launched().getLast();
+        assertTrue(first.closed(), "a timed-out VM is stopped");
+        InvocationResult next = platform.invoke("hello", event("{}"), Mode.WARM);
+        assertNotEquals(inst, next.instance(), "the next call gets a fresh VM");
+        ThawException died = assertThrows(ThawException.class, () -> platform.invoke("hello", event("{\"die\": true}"), Mode.WARM));
+        assertEquals(ThawException.Kind.VM_FAILED, died.kind());
+        assertTrue(platform.instances().isEmpty(), "a dead VM is never pooled");
+        assertEquals(0, fake.platform.instanceManager().reserved()[0], "and its budget is back");
+    }
+
+    @Test
+    void aFailedLaunchGivesItsBudgetBack() {
+        fake.deploy("hello");
+        fake.launcher.failNextLaunch(new VmException.Died("QEMU exited (status 1) before connecting its QMP"));
+        ThawException e = assertThrows(ThawException.class, () -> platform.invoke("hello", event("{}"), Mode.VANILLA));
+        assertEquals(ThawException.Kind.VM_FAILED, e.kind());
+        assertEquals(0, fake.platform.instanceManager().reserved()[0]);
+        assertEquals(0, fake.platform.instanceManager().reserved()[1]);
+    }
+
+    @Test
+    void anIdleInstanceThatDiedIsNotReused() {
+        fake.deploy("hello");
+        String inst = platform.invoke("hello", event("{}"), Mode.WARM).instance();
+        fake.launcher.launched().getLast().kill();
+        InvocationResult r = platform.invoke("hello", event("{}"), Mode.WARM);
+        assertNotEquals(inst, r.instance());
+        assertEquals("vanilla", r.coldStart());
+    }
+
+    @Test
+    void unknownFunctionIsNotFound() {
+        ThawException e = assertThrows(ThawException.class, () -> platform.invoke("nope", event("{}"), Mode.WARM));
+        assertEquals(ThawException.Kind.NOT_FOUND, e.kind());
+    }
+
+    @Test
+    void asyncInvocationsRunAndReportTheirOutcome() throws Exception {
+        fake.deploy("hello");
+        AsyncInvocations.Status queued = platform.invokeAsync("hello", event("{\"tag\": \"later\"}"), Mode.WARM, Call.external(null));
+        assertEquals("queued", queued.state());
+        AsyncInvocations.Status done = fake.platform.invoker().async().completion(queued.id()).get(10, TimeUnit.SECONDS);
+        assertEquals("succeeded", done.state());
+        assertEquals("later", done.response().result().path("echo").path("tag").asText());
+        assertEquals(done, platform.invocation(queued.id()));
+
+        AsyncInvocations.Status failing = platform.invokeAsync("hello", event("{\"raise\": \"no\"}"), Mode.WARM, Call.external(null));
+        AsyncInvocations.Status failed = fake.platform.invoker().async().completion(failing.id()).get(10, TimeUnit.SECONDS);
+        assertEquals("failed", failed.state());
+        assertEquals(ThawException.Kind.HANDLER, failed.errorKind());
+        assertEquals("handler_error", failed.error().path("code").asText());
+        assertThrows(ThawException.class, () -> platform.invocation("inv-unknown"));
+    }
+
+    @Test
+    void asyncResultsExpireAfterTheirTtl() throws Exception {
+        fake.deploy("hello");
+        AsyncInvocations.Status queued = platform.invokeAsync("hello", event("{}"), Mode.WARM, Call.external(null));
+        fake.platform.invoker().async().completion(queued.id()).get(10, TimeUnit.SECONDS);
+        fake.ticker.advance(java.time.Duration.ofMinutes(11));
+        fake.platform.keeper().tick(fake.ticker.nanoTime());
+        assertEquals(ThawException.Kind.NOT_FOUND, assertThrows(ThawException.class, () -> platform.invocation(queued.id())).kind());
+    }
+
+    @Test
+    void aGuestCallsAnotherFunctionAsAChildInvocation() {
+        fake.deploy("caller");
+        fake.deploy("callee");
+        InvocationResult r = platform.invoke("caller",
+                event("{\"call\": {\"function\": \"callee\", \"event\": {\"n\": 7}}}"), Mode.WARM);
+        JsonNode answer = r.result();
+        assertTrue(answer.path("ok").asBoolean(), answer.toString());
+        assertEquals(7, answer.path("result").path("echo").path("n").asInt());
+        assertEquals("callee", answer.path("result").path("function").asText());
+        var traces = platform.tracing().store().get(r.traceId());
+        assertNotNull(traces);
+        assertTrue(traces.spans().size() >= 4, "caller and callee spans are in one trace");
+    }
+
+    @Test
+    void callChainsDeeperThanTheLimitAreRefused() {
+        // Each level holds a concurrency slot of "a" while its callee runs: allow enough of them.
+        try (FakePlatform deep = new FakePlatform(new Limits(16, 8192, 8, 4, java.time.Duration.ofSeconds(5)))) {
+            chainRefused(deep);
+        }
+    }
+
+    private static void chainRefused(FakePlatform fake) {
+        Platform platform = fake.platform;
+        fake.deploy("a");
+        // Depth limit 4 (FakePlatform): a call nested five deep is refused, and the refusal travels up as a reply.
+        String ev = "{}";
+        for (int i = 0; i < 5; i++) ev = "{\"call\": {\"function\": \"a\", \"event\": " + ev + "}}";
+        InvocationResult r = platform.invoke("a", event(ev), Mode.WARM);
+        JsonNode deepest = r.result();
+        while (deepest.path("ok").asBoolean() && deepest.path("result").has("ok")) deepest = deepest.path("result");
+        assertFalse(deepest.path("ok").asBoolean(), r.result().toString());
+        assertEquals("call_depth", deepest.path("error").path("code").asText());
+    }
+
+    @Test
+    void aForgedParentCountsAsDepthOne() {
+        fake.deploy("a");
+        JsonNode reply = fake.platform.invoker().serveGuestCall(Json.parse(
+                "{\"call\": 1, \"function\": \"a\", \"parent\": \"inv-forged\", \"event\": {}}"));
+        assertTrue(reply.path("ok").asBoolean());
+    }
+
+    @Test
+    void concurrentRestoresOfOneFunctionAreSeparateVms() throws Exception {
+        fake.deploy("hello");
+        var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        CompletableFuture<InvocationResult> a = CompletableFuture.supplyAsync(() -> platform.invoke("hello", event("{\"gate\": \"g\"}"), Mode.VANILLA), threads);
+        CompletableFuture<InvocationResult> b = CompletableFuture.supplyAsync(() -> platform.invoke("hello", event("{\"gate\": \"g\"}"), Mode.VANILLA), threads);
+        fake.launcher.awaitInvokes(2);
+        fake.launcher.gate("g").countDown();
+        assertNotEquals(a.get(10, TimeUnit.SECONDS).instance(), b.get(10, TimeUnit.SECONDS).instance());
+    }
+
+    @Test
+    void metricsCountInvocationsColdStartsAndErrors() {
+        fake.deploy("hello");
+        platform.invoke("hello", event("{}"), Mode.VANILLA);
+        assertThrows(ThawException.class, () -> platform.invoke("hello", event("{\"raise\": \"x\"}"), Mode.WARM));
+        String text = platform.metrics().render();
+        assertTrue(text.contains("thaw_invocations_total{function=\"hello\",mode=\"vanilla\",status=\"ok\"} 1"), text);
+        assertTrue(text.contains("thaw_cold_starts_total{function=\"hello\",strategy=\"vanilla\"} 1"), text);
+        assertTrue(text.contains("thaw_invocation_errors_total{code=\"handler_error\",function=\"hello\"} 1"), text);
+    }
+
+    @Test
+    void stepsAreScriptable() {
+        fake.deploy("hello");
+        fake.launcher.steps(new FakeLauncher.Steps(10, 2, 1, 50, 5, 40));
+        InvocationResult r = platform.invoke("hello", event("{}"), Mode.VANILLA);
+        assertEquals(10.0, r.timing().vmmStart());
+        assertEquals(40.0, r.timing().guestExec());
+        assertEquals(0.0, r.timing().hostOverhead(), 0.001);
+    }
+}
