@@ -15,22 +15,22 @@ import java.time.Duration;
  * registry, invoker, instance manager, keeper and snapshots on disk (in a temporary directory),
  * no QEMU and no sleeping. The keeper's loop is off; tests call {@link Keeper#tick}.
  */
-final class FakePlatform implements AutoCloseable {
-    final Path root;
+public final class FakePlatform implements AutoCloseable {
+    public final Path root;
     final ManualTicker ticker = new ManualTicker();
-    final FakeLauncher launcher = new FakeLauncher(ticker::advance);
-    final GuestImage image;
-    final Platform platform;
+    public final FakeLauncher launcher = new FakeLauncher(ticker::advance);
+    public final GuestImage image;
+    public final Platform platform;
 
-    FakePlatform() {
+    public FakePlatform() {
         this(new Limits(8, 4096, 2, 4, Duration.ofSeconds(5)));
     }
 
-    FakePlatform(Limits limits) {
+    public FakePlatform(Limits limits) {
         this(limits, Duration.ofSeconds(60), 4);
     }
 
-    FakePlatform(Limits limits, Duration idleTimeout, int maxIdle) {
+    public FakePlatform(Limits limits, Duration idleTimeout, int maxIdle) {
         try {
             root = Files.createTempDirectory("thaw-fake-");
             Path img = Files.createDirectories(root.resolve("cache/images/fake"));
@@ -46,19 +46,30 @@ final class FakePlatform implements AutoCloseable {
     }
 
     /** Deploys a function named {@code name} (echo handler; the fake guest does what events say). */
-    FunctionInfo deploy(String name) {
+    public FunctionInfo deploy(String name) {
         return deploy(name, "{\"name\": \"" + name + "\", \"memory_mib\": 256, \"record\": false}");
     }
 
-    FunctionInfo deploy(String name, String functionJson) {
+    public FunctionInfo deploy(String name, String functionJson) {
+        return platform.deploy(FunctionBundle.fromDirectory(functionDir(name, functionJson)));
+    }
+
+    /** A function directory as a user would write it, for deploy-by-path and tar uploads. */
+    public Path functionDir(String name, String functionJson) {
         try {
             Path dir = Files.createDirectories(root.resolve("src").resolve(name));
             Files.writeString(dir.resolve("function.json"), functionJson);
             Files.writeString(dir.resolve("handler.py"), "def handle(event):\n    return event\n");
-            return platform.deploy(FunctionBundle.fromDirectory(dir));
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Moves the platform's clock, e.g. past the idle timeout, and runs the keeper once. */
+    public void advanceAndKeep(Duration d) {
+        ticker.advance(d);
+        platform.keeper().tick(ticker.nanoTime());
     }
 
     @Override
