@@ -53,8 +53,8 @@ public record BenchResult(@JsonProperty("experiment") String experiment, @JsonPr
     public record Median(@JsonProperty("median") double median) {}
 
     /** Phases in the order they happen; answers may carry others, which follow in name order. */
-    public static final List<String> PHASES = List.of("vmm_start", "state_load", "prefetch", "resume", "boot",
-            "function_load", "guest_exec", "host_overhead");
+    public static final List<String> PHASES = java.util.Arrays.stream(dev.thaw.model.Phase.values())
+            .map(dev.thaw.model.Phase::id).toList();
     public static final List<String> MEMORY = List.of("major_faults", "disk_read_bytes", "working_set_pages", "loading_set_pages");
 
     public BenchResult {

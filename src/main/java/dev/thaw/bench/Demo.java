@@ -23,7 +23,9 @@ import java.util.function.Consumer;
  */
 public final class Demo {
     public static final List<String> MODES = List.of("cold", "vanilla", "warm");
-    public static final List<String> PHASES = List.of("vmm_start", "state_load", "resume", "boot", "function_load", "guest_exec", "host_overhead");
+    /** Every phase but FaaSnap's concurrent prefetch (the demo runs no faasnap). */
+    public static final List<String> PHASES = java.util.Arrays.stream(dev.thaw.model.Phase.values())
+            .filter(p -> p != dev.thaw.model.Phase.PREFETCH).map(dev.thaw.model.Phase::id).toList();
 
     public record Report(@JsonProperty("host") HostReport host, @JsonProperty("results") List<ModeResult> results) {}
 

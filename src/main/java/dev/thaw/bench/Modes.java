@@ -4,12 +4,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The invocation modes a benchmark can ask the daemon for (design.md §2), in the order reports
+ * The invocation modes a benchmark can ask the daemon for (docs/design.md §2), in the order reports
  * show them, with the one-sentence explanation the HTML report prints for each.
  */
 public final class Modes {
     /** Report order: from the slowest start to the fastest. */
-    public static final List<String> ALL = List.of("cold", "vanilla", "cached", "reap", "faasnap", "warm");
+    public static final List<String> ALL = java.util.Arrays.stream(dev.thaw.model.Mode.values()).map(dev.thaw.model.Mode::id).toList();
 
     private static final Map<String, String> EXPLAIN = Map.of(
             "cold", "Boots a fresh VM: kernel, init, the language runtime and the function's code, with no snapshot at all — the baseline every snapshot technique tries to beat.",

@@ -1,6 +1,10 @@
 package dev.thaw.flow;
 
+import dev.thaw.model.Phase;
+
+import java.util.Arrays;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Names of the span tags and phase spans that thaw's daemon records for each invocation, and that
@@ -19,16 +23,19 @@ public final class SpanTags {
     public static final String INVOCATION_ID = "thaw.invocation_id";
     public static final String ERROR = "error";
 
-    public static final String VMM_START = "vmm_start";
-    public static final String STATE_LOAD = "state_load";
-    public static final String PREFETCH = "prefetch";
-    public static final String RESUME = "resume";
-    public static final String GUEST_EXEC = "guest_exec";
+    // Phase spans are named by the Phase enum's ids (the same names as timing_ms fields).
+    public static final String VMM_START = Phase.VMM_START.id();
+    public static final String STATE_LOAD = Phase.STATE_LOAD.id();
+    public static final String PREFETCH = Phase.PREFETCH.id();
+    public static final String RESUME = Phase.RESUME.id();
+    public static final String GUEST_EXEC = Phase.GUEST_EXEC.id();
 
-    /** Child spans of an invocation that are restore work: their time is cold-start time. */
-    public static final Set<String> RESTORE_PHASES = Set.of(VMM_START, STATE_LOAD, PREFETCH, RESUME);
-    /** All phase child spans, restore and guest execution; they belong to their invocation's function. */
-    public static final Set<String> PHASES = Set.of(VMM_START, STATE_LOAD, PREFETCH, RESUME, GUEST_EXEC);
+    /** Child spans of an invocation that bring its instance up (restore or boot): their time is cold-start time. */
+    public static final Set<String> RESTORE_PHASES = Arrays.stream(Phase.values()).filter(Phase::startup)
+            .map(Phase::id).collect(Collectors.toUnmodifiableSet());
+    /** All phase child spans, start-up and guest execution; they belong to their invocation's function. */
+    public static final Set<String> PHASES = Arrays.stream(Phase.values()).filter(p -> p != Phase.HOST_OVERHEAD)
+            .map(Phase::id).collect(Collectors.toUnmodifiableSet());
 
     private SpanTags() {}
 }

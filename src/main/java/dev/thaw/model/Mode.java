@@ -7,16 +7,12 @@ import java.util.stream.Collectors;
 
 /**
  * How an invocation gets its instance (docs/design.md §2 names these strategies). The daemon,
- * its clients and the reports share this one list; the wire form is {@link #id()}.
+ * its clients and the reports share this one list; the wire form is {@link #id()}. Declared in
+ * report order: from the slowest start to the fastest.
  */
 public enum Mode {
     /** Boot a fresh VM: kernel, init, runtime, function import. The baseline. */
     COLD,
-    /**
-     * Reuse an idle running instance; when none is idle, restore one with the function's own
-     * {@code restore} strategy (function.json, default {@code faasnap}).
-     */
-    WARM,
     /** Restore from the snapshot; guest memory faults in from the file on demand. */
     VANILLA,
     /** As {@link #VANILLA}, with every snapshot file already in the host page cache: the upper bound. */
@@ -24,7 +20,12 @@ public enum Mode {
     /** REAP: load the recorded working set in one sequential pass before the VM resumes. */
     REAP,
     /** FaaSnap: zero pages are holes; the loading set is prefetched in group order while the VM starts and runs. */
-    FAASNAP;
+    FAASNAP,
+    /**
+     * Reuse an idle running instance; when none is idle, restore one with the function's own
+     * {@code restore} strategy (function.json, default {@code faasnap}).
+     */
+    WARM;
 
     /** True for the modes that restore from the snapshot. */
     public boolean restores() {

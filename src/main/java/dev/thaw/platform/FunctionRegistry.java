@@ -45,12 +45,29 @@ final class FunctionRegistry {
         this.instances = instances;
     }
 
-    /** Finds the functions deployed before a restart; unfinished deploys are discarded. */
+    /**
+     * Finds the functions deployed before a restart. A deploy interrupted by a crash leaves a
+     * staging directory (discarded) and, if it crashed between its two renames, the previous
+     * deployment as {@code .old-NAME-ID} with no {@code NAME}: that one is put back.
+     */
     void load() {
+        try (Stream<Path> dirs = Files.list(functionsDir)) {
+            for (Path dir : dirs.sorted().toList()) {
+                String file = dir.getFileName().toString();
+                if (file.startsWith(".old-")) {
+                    String name = file.substring(".old-".length(), file.lastIndexOf('-'));
+                    Path live = functionsDir.resolve(name);
+                    if (!Files.exists(live)) Files.move(dir, live, StandardCopyOption.ATOMIC_MOVE);
+                    else FileTrees.delete(dir);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         try (Stream<Path> dirs = Files.list(functionsDir)) {
             for (Path dir : dirs.toList()) {
                 if (dir.getFileName().toString().startsWith(".")) {
-                    FileTrees.delete(dir); // a deploy interrupted by a crash
+                    FileTrees.delete(dir); // a staging directory of a deploy interrupted by a crash
                     continue;
                 }
                 try {
@@ -121,6 +138,7 @@ final class FunctionRegistry {
             Path old = functionsDir.resolve(".old-" + name + "-" + Ids.shortId());
             if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
             Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            fsync(functionsDir); // both renames are durable before the old deployment goes
             functions.put(name, Deployed.openSealed(dir));
             instances.stopAll(name); // they run the previous code
             FileTrees.delete(old);
@@ -130,6 +148,12 @@ final class FunctionRegistry {
         } finally {
             FileTrees.delete(staging);
             lock.unlock();
+        }
+    }
+
+    private static void fsync(Path dir) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+            ch.force(true);
         }
     }
 

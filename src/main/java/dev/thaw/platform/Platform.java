@@ -9,7 +9,7 @@ import dev.thaw.model.Mode;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.HugePageAdvice;
-import dev.thaw.vm.QemuLauncher;
+import dev.thaw.vm.QemuGuest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -80,7 +80,7 @@ public final class Platform implements AutoCloseable {
 
     /** A platform whose VMs are QEMU processes. */
     public static Platform withQemu(Config config, GuestImage image, Accel accel) {
-        return new Platform(config, image, new QemuLauncher(config.runDir(), accel, config.hugePageAdvice(), config.bootTimeout()),
+        return new Platform(config, image, new QemuGuest.Launcher(config.runDir(), accel, config.hugePageAdvice(), config.bootTimeout()),
                 Ticker.SYSTEM, true);
     }
 
@@ -230,6 +230,10 @@ public final class Platform implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- for tests in this package
+
+    Config config() {
+        return config;
+    }
 
     Keeper keeper() {
         return keeper;

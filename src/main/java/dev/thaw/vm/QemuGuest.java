@@ -57,6 +57,40 @@ public final class QemuGuest implements Guest {
     }
 
     /**
+     * Launches {@link QemuGuest}s: each in a fresh run directory under {@code runDir} (sockets,
+     * logs), with the host-wide paging choice ({@link HugePageAdvice}) applied to every VM alike.
+     */
+    public static final class Launcher implements GuestLauncher {
+        private final Path runDir;
+        private final Accel accel;
+        private final HugePageAdvice hugePageAdvice;
+        private final Duration startTimeout;
+
+        public Launcher(Path runDir, Accel accel, HugePageAdvice hugePageAdvice, Duration startTimeout) {
+            this.runDir = runDir;
+            this.accel = accel;
+            this.hugePageAdvice = hugePageAdvice == null ? HugePageAdvice.DROP : hugePageAdvice;
+            this.startTimeout = startTimeout;
+        }
+
+        @Override
+        public Guest launch(VmConfig config, String id, CallHandler calls) {
+            Path dir;
+            try {
+                dir = Files.createDirectories(runDir.resolve(id));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot create the run directory of " + id, e);
+            }
+            return start(id, config.withHugePageAdvice(hugePageAdvice), dir, startTimeout, calls);
+        }
+
+        @Override
+        public Accel accel() {
+            return accel;
+        }
+    }
+
+    /**
      * Starts QEMU and returns once QMP is negotiated and the agent port is connected. A boot is
      * already running the guest; a restore waits, paused, for {@link #loadState} and {@link #resume()}.
      */

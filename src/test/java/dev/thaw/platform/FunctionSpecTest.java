@@ -53,6 +53,6 @@ class FunctionSpecTest {
         assertEquals(Mode.WARM, Mode.parse(null));
         assertEquals(Mode.VANILLA, Mode.parse("Vanilla"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mode.parse("hot"));
-        assertTrue(e.getMessage().contains("cold, warm, vanilla"));
+        assertTrue(e.getMessage().contains("cold, vanilla, cached, reap, faasnap, warm"));
     }
 }
