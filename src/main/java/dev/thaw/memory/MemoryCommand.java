@@ -1,5 +1,7 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,5 +1,8 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+import dev.thaw.sys.NativeException;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -7,9 +10,9 @@ import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.List;
 
-import static dev.thaw.memory.Native.O_CLOEXEC;
-import static dev.thaw.memory.Native.O_RDONLY;
-import static dev.thaw.memory.Native.PAGE_SIZE;
+import static dev.thaw.sys.Native.O_CLOEXEC;
+import static dev.thaw.sys.Native.O_RDONLY;
+import static dev.thaw.sys.Native.PAGE_SIZE;
 
 /**
  * Control and observation of the host page cache for one file: drop it (cold-cache runs), see

@@ -1,5 +1,7 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+
 /**
  * A run of consecutive pages of a file or a mapping: pages {@code start .. start+count-1}, each
  * {@link Native#PAGE_SIZE} bytes.

@@ -1,5 +1,7 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

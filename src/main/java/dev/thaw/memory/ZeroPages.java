@@ -1,5 +1,7 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -7,10 +9,10 @@ import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.List;
 
-import static dev.thaw.memory.Native.O_CLOEXEC;
-import static dev.thaw.memory.Native.O_RDONLY;
-import static dev.thaw.memory.Native.O_WRONLY;
-import static dev.thaw.memory.Native.PAGE_SIZE;
+import static dev.thaw.sys.Native.O_CLOEXEC;
+import static dev.thaw.sys.Native.O_RDONLY;
+import static dev.thaw.sys.Native.O_WRONLY;
+import static dev.thaw.sys.Native.PAGE_SIZE;
 
 /**
  * Finds the all-zero pages of a memory file and turns them into holes, so a restore reads them

@@ -1,7 +1,7 @@
 package dev.thaw.vm;
 
-import dev.thaw.memory.Native;
-import dev.thaw.memory.NativeException;
+import dev.thaw.sys.Native;
+import dev.thaw.sys.NativeException;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,5 +1,7 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package dev.thaw.memory;
 
+import dev.thaw.sys.Native;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -18,12 +20,12 @@ import java.util.stream.Stream;
  * A scratch directory for tests under target/ (a real disk file system, never tmpfs, so page
  * cache, holes and O_DIRECT behave as they do for snapshots), deleted on close.
  */
-final class Scratch implements AutoCloseable {
-    static final int PAGE = Native.PAGE_SIZE;
+public final class Scratch implements AutoCloseable {
+    public static final int PAGE = Native.PAGE_SIZE;
 
     private final Path dir;
 
-    Scratch() {
+    public Scratch() {
         try {
             Path root = Path.of("target", "test-scratch").toAbsolutePath();
             Files.createDirectories(root);
@@ -33,19 +35,19 @@ final class Scratch implements AutoCloseable {
         }
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
     /** A file of {@code pages} pages of pseudo-random bytes (no zero page in practice), fsynced. */
-    Path randomFile(String name, int pages, long seed) throws IOException {
+    public Path randomFile(String name, int pages, long seed) throws IOException {
         byte[] bytes = new byte[pages * PAGE];
         new SplittableRandom(seed).nextBytes(bytes);
         return write(name, bytes);
     }
 
     /** Writes {@code bytes} as a fully allocated file and fsyncs it. */
-    Path write(String name, byte[] bytes) throws IOException {
+    public Path write(String name, byte[] bytes) throws IOException {
         Path file = dir.resolve(name);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
@@ -57,7 +59,7 @@ final class Scratch implements AutoCloseable {
         return file;
     }
 
-    static String sha256(Path file) throws IOException {
+    public static String sha256(Path file) throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             try (var in = Files.newInputStream(file)) {

@@ -1,6 +1,6 @@
 package dev.thaw.vm;
 
-import dev.thaw.memory.Native;
+import dev.thaw.sys.Native;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

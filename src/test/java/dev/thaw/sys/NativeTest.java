@@ -1,4 +1,7 @@
-package dev.thaw.memory;
+package dev.thaw.sys;
+
+import dev.thaw.memory.Scratch;
+
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

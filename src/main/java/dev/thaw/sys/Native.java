@@ -1,14 +1,10 @@
-package dev.thaw.memory;
+package dev.thaw.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,8 +15,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The one place where thaw calls libc: every file, page-cache and memory-mapping system call the
- * memory engine needs, bound once through the Foreign Function &amp; Memory API.
+ * The system calls thaw makes: every file, page-cache, memory-mapping and process call the
+ * memory engine and the VMM spawner need, bound once through the Foreign Function &amp; Memory
+ * API. This package ({@code dev.thaw.sys}) is the only one that links native code; {@link Libc}
+ * holds the linking and errno machinery.
  *
  * <p>Design: each function is a downcall handle created at class initialisation from
  * {@link Linker#defaultLookup()} (glibc). Calls that report failure through errno are linked with
@@ -98,47 +96,39 @@ public final class Native {
 
     private static final int SC_PAGESIZE = 30;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-
     // int open(const char *path, int flags, ... /* mode_t mode */)
-    private static final MethodHandle OPEN = withErrno("open",
+    private static final MethodHandle OPEN = Libc.withErrno("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = withErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FSYNC = withErrno("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle PREAD = withErrno("pread",
+    private static final MethodHandle CLOSE = Libc.withErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FSYNC = Libc.withErrno("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle PREAD = Libc.withErrno("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = withErrno("pwrite",
+    private static final MethodHandle PWRITE = Libc.withErrno("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle LSEEK = withErrno("lseek",
+    private static final MethodHandle LSEEK = Libc.withErrno("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FSTAT = withErrno("fstat",
+    private static final MethodHandle FSTAT = Libc.withErrno("fstat",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle FALLOCATE = withErrno("fallocate",
+    private static final MethodHandle FALLOCATE = Libc.withErrno("fallocate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle READAHEAD = withErrno("readahead",
+    private static final MethodHandle READAHEAD = Libc.withErrno("readahead",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     // posix_fadvise returns the error number instead of setting errno.
-    private static final MethodHandle FADVISE = plain("posix_fadvise",
+    private static final MethodHandle FADVISE = Libc.plain("posix_fadvise",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MMAP = withErrno("mmap",
+    private static final MethodHandle MMAP = Libc.withErrno("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP = withErrno("munmap",
+    private static final MethodHandle MUNMAP = Libc.withErrno("munmap",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle MINCORE = withErrno("mincore",
+    private static final MethodHandle MINCORE = Libc.withErrno("mincore",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
-    private static final MethodHandle MADVISE = withErrno("madvise",
+    private static final MethodHandle MADVISE = Libc.withErrno("madvise",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     // int prctl(int option, ...): thaw passes four unsigned longs (pointers as addresses).
-    private static final MethodHandle PRCTL = withErrno("prctl",
+    private static final MethodHandle PRCTL = Libc.withErrno("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SYSCONF = plain("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
-    private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-    private static final MethodHandle STRERRORNAME = plain("strerrorname_np", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle SYSCONF = Libc.plain("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
     // struct stat on x86-64: st_size at byte 48, st_blocks (512-byte units) at byte 64, 144 bytes.
     private static final long STAT_SIZE = 144;
@@ -146,7 +136,7 @@ public final class Native {
     private static final long ST_BLOCKS = 64;
 
     static {
-        long pageSize = invoke(() -> (long) SYSCONF.invokeExact(SC_PAGESIZE));
+        long pageSize = Libc.invoke(() -> (long) SYSCONF.invokeExact(SC_PAGESIZE));
         if (pageSize != PAGE_SIZE) {
             throw new ExceptionInInitializerError("thaw expects 4 KiB pages, this kernel uses " + pageSize);
         }
@@ -190,7 +180,7 @@ public final class Native {
         @Override
         public void close() throws NativeException {
             if (closed.compareAndSet(false, true)) {
-                check("close", target(), (arena, errno) -> (int) CLOSE.invokeExact(errno, value));
+                Libc.check("close", target(), (arena, errno) -> (int) CLOSE.invokeExact(errno, value));
             }
         }
 
@@ -217,14 +207,14 @@ public final class Native {
     /** open(2); {@code mode} is used only with O_CREAT, e.g. {@code 0644}. */
     public static Fd open(Path path, int flags, int mode) throws NativeException {
         String name = path.toString();
-        int fd = (int) check("open", name, (arena, errno) ->
+        int fd = (int) Libc.check("open", name, (arena, errno) ->
                 (int) OPEN.invokeExact(errno, arena.allocateFrom(name), flags, mode));
         return new Fd(fd, path);
     }
 
     /** fsync(2): data and metadata on stable storage, and no dirty pages left for DONTNEED to skip. */
     public static void fsync(Fd fd) throws NativeException {
-        check("fsync", fd.target(), (arena, errno) -> (int) FSYNC.invokeExact(errno, fd.value()));
+        Libc.check("fsync", fd.target(), (arena, errno) -> (int) FSYNC.invokeExact(errno, fd.value()));
     }
 
     /**
@@ -233,7 +223,7 @@ public final class Native {
      * must be multiples of the device block size: allocate with {@code arena.allocate(n, 4096)}.
      */
     public static long pread(Fd fd, MemorySegment buffer, long offset) throws NativeException {
-        return check("pread", fd.target(), (arena, errno) ->
+        return Libc.check("pread", fd.target(), (arena, errno) ->
                 (long) PREAD.invokeExact(errno, fd.value(), buffer, buffer.byteSize(), offset));
     }
 
@@ -256,7 +246,7 @@ public final class Native {
         while (done < buffer.byteSize()) {
             MemorySegment rest = buffer.asSlice(done);
             long at = offset + done;
-            done += check("pwrite", fd.target(), (arena, errno) ->
+            done += Libc.check("pwrite", fd.target(), (arena, errno) ->
                     (long) PWRITE.invokeExact(errno, fd.value(), rest, rest.byteSize(), at));
         }
     }
@@ -265,7 +255,7 @@ public final class Native {
     public static FileStat fstat(Fd fd) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stat = arena.allocate(STAT_SIZE, 8);
-            check("fstat", fd.target(), (a, errno) -> (int) FSTAT.invokeExact(errno, fd.value(), stat));
+            Libc.check("fstat", fd.target(), (a, errno) -> (int) FSTAT.invokeExact(errno, fd.value(), stat));
             return new FileStat(stat.get(JAVA_LONG, ST_SIZE), stat.get(JAVA_LONG, ST_BLOCKS) * 512);
         }
     }
@@ -282,7 +272,7 @@ public final class Native {
 
     private static long seek(Fd fd, long from, int whence) throws NativeException {
         try {
-            return check("lseek", fd.target(), (arena, errno) ->
+            return Libc.check("lseek", fd.target(), (arena, errno) ->
                     (long) LSEEK.invokeExact(errno, fd.value(), from, whence));
         } catch (NativeException e) {
             if (e.errno() == ENXIO) {
@@ -294,7 +284,7 @@ public final class Native {
 
     /** fallocate(2), e.g. {@code FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE} to free a range. */
     public static void fallocate(Fd fd, int mode, long offset, long length) throws NativeException {
-        check("fallocate", fd.target(), (arena, errno) ->
+        Libc.check("fallocate", fd.target(), (arena, errno) ->
                 (int) FALLOCATE.invokeExact(errno, fd.value(), mode, offset, length));
     }
 
@@ -302,7 +292,7 @@ public final class Native {
 
     /** posix_fadvise(2) over [offset, offset+length); length 0 means "to the end of the file". */
     public static void fadvise(Fd fd, long offset, long length, int advice) throws NativeException {
-        int error = (int) invoke(() -> (int) FADVISE.invokeExact(fd.value(), offset, length, advice));
+        int error = (int) Libc.invoke(() -> (int) FADVISE.invokeExact(fd.value(), offset, length, advice));
         if (error != 0) {
             throw new NativeException("posix_fadvise", fd.target(), error);
         }
@@ -314,7 +304,7 @@ public final class Native {
      * that want a large range resident issue it in chunks (see {@link PageCache#prefetch}).
      */
     public static void readahead(Fd fd, long offset, long count) throws NativeException {
-        check("readahead", fd.target(), (arena, errno) ->
+        Libc.check("readahead", fd.target(), (arena, errno) ->
                 (long) READAHEAD.invokeExact(errno, fd.value(), offset, count));
     }
 
@@ -326,7 +316,7 @@ public final class Native {
      * shapes the VMM processes it spawns from one dedicated thread.
      */
     public static int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws NativeException {
-        return (int) check("prctl", "option " + option, (arena, errno) ->
+        return (int) Libc.check("prctl", "option " + option, (arena, errno) ->
                 (int) PRCTL.invokeExact(errno, option, arg2, arg3, arg4, arg5));
     }
 
@@ -349,7 +339,7 @@ public final class Native {
 
     private static MemorySegment map(Arena arena, String target, int fd, long offset, long length,
                                      int prot, int flags) throws NativeException {
-        long address = check("mmap", target, (a, errno) -> ((MemorySegment) MMAP.invokeExact(
+        long address = Libc.check("mmap", target, (a, errno) -> ((MemorySegment) MMAP.invokeExact(
                 errno, MemorySegment.NULL, length, prot, flags, fd, offset)).address());
         return MemorySegment.ofAddress(address).reinterpret(length, arena, unused -> munmap(address, length));
     }
@@ -357,7 +347,7 @@ public final class Native {
     /** Runs from the arena's cleanup, where nothing can be thrown; munmap of our own mapping cannot fail. */
     private static void munmap(long address, long length) {
         try {
-            check("munmap", null, (arena, errno) ->
+            Libc.check("munmap", null, (arena, errno) ->
                     (int) MUNMAP.invokeExact(errno, MemorySegment.ofAddress(address), length));
         } catch (NativeException e) {
             throw new IllegalStateException(e.getMessage(), e);
@@ -373,7 +363,7 @@ public final class Native {
         long pages = pages(mapping.byteSize());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment vector = arena.allocate(pages);
-            check("mincore", null, (a, errno) ->
+            Libc.check("mincore", null, (a, errno) ->
                     (int) MINCORE.invokeExact(errno, mapping, mapping.byteSize(), vector));
             byte[] states = vector.toArray(JAVA_BYTE); // one bulk copy, then a plain array loop
             BitSet resident = new BitSet(states.length);
@@ -388,26 +378,18 @@ public final class Native {
 
     /** madvise(2) over a page-aligned region, e.g. MADV_NOHUGEPAGE or MADV_WILLNEED. */
     public static void madvise(MemorySegment region, int advice) throws NativeException {
-        check("madvise", null, (arena, errno) ->
+        Libc.check("madvise", null, (arena, errno) ->
                 (int) MADVISE.invokeExact(errno, region, region.byteSize(), advice));
     }
 
-    // ---- errors ---------------------------------------------------------------------------
-
     /** The symbolic name of an errno value, e.g. "ENOENT" (glibc's strerrorname_np). */
     public static String errnoName(int errno) {
-        long name = invoke(() -> ((MemorySegment) STRERRORNAME.invokeExact(errno)).address());
-        return name == 0 ? "errno " + errno : cString(name);
+        return Libc.errnoName(errno);
     }
 
     /** The C library's text for an errno value, e.g. "No such file or directory". */
     public static String strerror(int errno) {
-        return cString(invoke(() -> ((MemorySegment) STRERROR.invokeExact(errno)).address()));
-    }
-
-    /** A NUL-terminated string in libc's static storage. */
-    private static String cString(long address) {
-        return MemorySegment.ofAddress(address).reinterpret(Long.MAX_VALUE).getString(0);
+        return Libc.strerror(errno);
     }
 
     /** The number of pages that hold {@code bytes} bytes (a partial last page counts). */
@@ -415,53 +397,4 @@ public final class Native {
         return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
     }
 
-    // ---- linking and invoking -------------------------------------------------------------
-
-    private static MethodHandle withErrno(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = Linker.Option.captureCallState("errno");
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(symbol(name), descriptor, options);
-    }
-
-    private static MethodHandle plain(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor);
-    }
-
-    private static MemorySegment symbol(String name) {
-        return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-    }
-
-    /** A downcall that sets errno; it gets an arena for its arguments and the errno capture slot. */
-    @FunctionalInterface
-    private interface ErrnoCall {
-        long call(Arena arena, MemorySegment errno) throws Throwable;
-    }
-
-    @FunctionalInterface
-    private interface Call {
-        long call() throws Throwable;
-    }
-
-    /** Runs a call that returns -1 and sets errno on failure; returns its result otherwise. */
-    private static long check(String name, String target, ErrnoCall call) throws NativeException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            long result = invoke(() -> call.call(arena, state));
-            if (result == -1) {
-                throw new NativeException(name, target, (int) ERRNO.get(state, 0L));
-            }
-            return result;
-        }
-    }
-
-    private static long invoke(Call call) {
-        try {
-            return call.call();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native downcall failed unexpectedly", t); // downcalls throw no checked exceptions
-        }
-    }
 }

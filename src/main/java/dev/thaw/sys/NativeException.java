@@ -1,4 +1,4 @@
-package dev.thaw.memory;
+package dev.thaw.sys;
 
 import java.io.IOException;
 
