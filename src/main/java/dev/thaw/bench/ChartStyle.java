@@ -1,5 +1,7 @@
 package dev.thaw.bench;
 
+import dev.thaw.model.Phase;
+
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.StandardChartTheme;
 import org.jfree.chart.axis.LogAxis;
@@ -60,8 +62,8 @@ final class ChartStyle {
      * {@link BenchReport#phases()}; phases not listed here get a colour from {@link #extra}).
      */
     static final Map<String, Color> PHASES = phases(
-            "vmm_start", 0x4e79a7, "state_load", 0xf28e2b, "prefetch", 0xe15759, "resume", 0x76b7b2,
-            "boot", 0x59a14f, "function_load", 0xedc948, "guest_exec", 0xb07aa1, "host_overhead", 0xbab0ac);
+            Phase.VMM_START, 0x4e79a7, Phase.STATE_LOAD, 0xf28e2b, Phase.PREFETCH, 0xe15759, Phase.RESUME, 0x76b7b2,
+            Phase.BOOT, 0x59a14f, Phase.FUNCTION_LOAD, 0xedc948, Phase.GUEST_EXEC, 0xb07aa1, Phase.HOST_OVERHEAD, 0xbab0ac);
 
     private static final Color[] EXTRA = {new Color(0x17becf), new Color(0xbcbd22), new Color(0x8c564b),
             new Color(0xe377c2), new Color(0x393b79), new Color(0x637939)};
@@ -83,9 +85,11 @@ final class ChartStyle {
         return EXTRA[Math.floorMod(i, EXTRA.length)];
     }
 
-    private static Map<String, Color> phases(Object... nameThenRgb) {
+    /** Phase colours by the phase's id; every {@link Phase} must have one. */
+    private static Map<String, Color> phases(Object... phaseThenRgb) {
         Map<String, Color> out = new LinkedHashMap<>();
-        for (int i = 0; i < nameThenRgb.length; i += 2) out.put((String) nameThenRgb[i], new Color((Integer) nameThenRgb[i + 1]));
+        for (int i = 0; i < phaseThenRgb.length; i += 2) out.put(((Phase) phaseThenRgb[i]).id(), new Color((Integer) phaseThenRgb[i + 1]));
+        if (out.size() != Phase.values().length) throw new IllegalStateException("a phase has no colour");
         return out;
     }
 
