@@ -1,6 +1,6 @@
 package dev.thaw.cli;
 
-import dev.thaw.memory.MemoryCommand;
+
 import dev.thaw.flow.FlowCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -1,4 +1,13 @@
-package dev.thaw.memory;
+package dev.thaw.cli;
+
+import dev.thaw.memory.Mapping;
+import dev.thaw.memory.Mappings;
+import dev.thaw.memory.PageCache;
+import dev.thaw.memory.PageRun;
+import dev.thaw.memory.Pagemap;
+import dev.thaw.memory.Runs;
+import dev.thaw.memory.Smaps;
+import dev.thaw.memory.ZeroPages;
 
 import dev.thaw.sys.Native;
 

@@ -1,4 +1,8 @@
-package dev.thaw.memory;
+package dev.thaw.cli;
+
+import dev.thaw.memory.PageRun;
+import dev.thaw.memory.Runs;
+import dev.thaw.memory.ZeroPages;
 
 import dev.thaw.cli.Main;
 import org.junit.jupiter.api.AfterEach;
