@@ -1,10 +1,6 @@
 package dev.thaw.cli;
 
-import dev.thaw.memory.PageRun;
-import dev.thaw.memory.Runs;
-import dev.thaw.memory.ZeroPages;
-
-import dev.thaw.cli.Main;
+import dev.thaw.memory.Scratch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
