@@ -1,6 +1,9 @@
 package dev.thaw.cli;
 
+import dev.thaw.memory.PageRun;
+import dev.thaw.memory.Runs;
 import dev.thaw.memory.Scratch;
+import dev.thaw.memory.ZeroPages;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
