@@ -156,12 +156,9 @@ public record FunctionBundle(FunctionSpec spec, Map<String, byte[]> files) {
         }
     }
 
+    /** Parses the spec strictly; its errors name {@code where} and the field (the API answers them with a 400). */
     private static FunctionSpec parseSpec(byte[] json, String where) {
-        try {
-            return FunctionSpec.parse(new String(json, StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
-        }
+        return FunctionSpec.parse(new String(json, StandardCharsets.UTF_8), where);
     }
 
     /** SHA-256 over every file's path and bytes: equal hashes mean the same code is deployed. */

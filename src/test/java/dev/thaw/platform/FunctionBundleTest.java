@@ -174,5 +174,7 @@ class FunctionBundleTest {
     @Test
     void tarWithoutSpecOrWithABadSpecIsRejected() throws IOException {
         assertTrue(rejected(tar(Entry.file("handler.py", HANDLER))).contains("no function.json"));
+        assertEquals("unknown field \"min_wram\" in function.json; did you mean \"min_warm\"?",
+                rejected(tar(Entry.file("function.json", "{\"name\": \"f\", \"min_wram\": 1}"), Entry.file("handler.py", HANDLER))));
     }
 }
