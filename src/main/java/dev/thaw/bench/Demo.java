@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ThawClient;
 import dev.thaw.common.Json;
 import dev.thaw.platform.FunctionBundle;
+import dev.thaw.platform.FunctionSpec;
 import dev.thaw.platform.Platform;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,8 +83,8 @@ public final class Demo {
 
     private static JsonNode testInput(Path dir) {
         try {
-            JsonNode spec = Json.MAPPER.readTree(dir.resolve("function.json").toFile());
-            JsonNode test = spec.path("inputs").path("test");
+            Path file = dir.resolve("function.json");
+            JsonNode test = FunctionSpec.parse(Files.readString(file), file.toString()).inputs().path("test");
             return test.isObject() ? test : Json.object();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -2,6 +2,7 @@ package dev.thaw.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.common.Json;
+import dev.thaw.common.StrictJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -310,8 +311,7 @@ public record Scenario(String name, String description, List<Experiment> experim
             for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
                 String f = it.next().getKey();
                 if (!allowed.contains(f)) {
-                    String hint = allowed.stream().filter(a -> a.startsWith(f) || f.startsWith(a)).findFirst()
-                            .map(a -> " (did you mean \"" + a + "\"?)").orElse("");
+                    String hint = StrictJson.suggest(f, allowed).map(a -> " (did you mean \"" + a + "\"?)").orElse("");
                     throw error(at + f, "unknown field" + hint + "; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
                 }
             }

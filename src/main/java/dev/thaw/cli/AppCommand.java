@@ -3,6 +3,7 @@ package dev.thaw.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ThawClient;
 import dev.thaw.common.Json;
+import dev.thaw.common.StrictJson;
 import dev.thaw.platform.FunctionSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,6 +37,9 @@ final class AppCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The fields app.json may have. */
+    private static final List<String> APP_FIELDS = List.of("order");
+
     /** One function of an app: its name (from function.json) and directory. */
     record Function(String name, Path dir) {}
 
@@ -44,7 +48,8 @@ final class AppCommand implements Runnable {
      * run while it is deployed) may call its callees, so callees must be deployed first: the app
      * says so in {@code app.json} {@code {"order": [dir, …]}}, which must name every function
      * directory exactly once. Without app.json the order is alphabetical, which suits only apps
-     * whose warm-ups call nothing.
+     * whose warm-ups call nothing. app.json and every function.json are read strictly: an unknown
+     * field or a value of the wrong type is an error naming the file and the field.
      */
     static List<Function> plan(Path appDir) {
         if (!Files.isDirectory(appDir)) throw new IllegalArgumentException(appDir + " is not a directory");
@@ -53,12 +58,7 @@ final class AppCommand implements Runnable {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
                 Path specFile = d.resolve("function.json");
                 if (!Files.isRegularFile(specFile)) continue;
-                FunctionSpec fs;
-                try {
-                    fs = FunctionSpec.parse(Files.readString(specFile));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(specFile + ": " + e.getMessage(), e);
-                }
+                FunctionSpec fs = FunctionSpec.parse(Files.readString(specFile), specFile.toString());
                 found.put(d.getFileName().toString(), new Function(fs.name(), d));
             }
             Map<String, Path> byName = new TreeMap<>();
@@ -73,24 +73,41 @@ final class AppCommand implements Runnable {
         Path appJson = appDir.resolve("app.json");
         if (!Files.isRegularFile(appJson)) return List.copyOf(found.values());
 
-        JsonNode order;
+        JsonNode root;
         try {
-            order = Json.parse(Files.readString(appJson)).path("order");
+            root = Json.parse(Files.readString(appJson));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + appJson, e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(appJson + ": not valid JSON: " + e.getMessage(), e);
         }
-        if (!order.isArray()) throw new IllegalArgumentException(appJson + ": \"order\" must be an array of function directory names");
+        if (!root.isObject()) {
+            throw new IllegalArgumentException(appJson + " must be a JSON object such as {\"order\": [\"callee\", \"caller\"]}, got "
+                    + StrictJson.shown(root));
+        }
+        StrictJson.checkFields(root, APP_FIELDS, "", appJson.toString());
+        JsonNode order = root.get("order");
+        if (order == null || !order.isArray()) {
+            throw new IllegalArgumentException("field \"order\" in " + appJson + " must be an array of function directory names, got "
+                    + StrictJson.shown(order));
+        }
         Map<String, Function> planned = new LinkedHashMap<>();
-        for (JsonNode n : order) {
+        for (int i = 0; i < order.size(); i++) {
+            String at = "field \"order[" + i + "]\" in " + appJson;
+            JsonNode n = order.get(i);
+            if (!n.isTextual()) throw new IllegalArgumentException(at + " must be a function directory name, got " + StrictJson.shown(n));
             String name = n.asText();
             Function f = found.get(name);
-            if (f == null) throw new IllegalArgumentException(appJson + ": \"order\" names " + name + ", which is not a function directory of " + appDir);
-            if (planned.put(name, f) != null) throw new IllegalArgumentException(appJson + ": \"order\" names " + name + " twice");
+            if (f == null) {
+                throw new IllegalArgumentException(at + " names " + name + ", which is not a function directory of " + appDir
+                        + StrictJson.hint(name, found.keySet()));
+            }
+            if (planned.put(name, f) != null) throw new IllegalArgumentException(at + " names " + name + " twice");
         }
         List<String> missing = found.keySet().stream().filter(k -> !planned.containsKey(k)).toList();
-        if (!missing.isEmpty()) throw new IllegalArgumentException(appJson + ": \"order\" does not place " + String.join(", ", missing));
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("field \"order\" in " + appJson + " does not place " + String.join(", ", missing));
+        }
         return List.copyOf(planned.values());
     }
 

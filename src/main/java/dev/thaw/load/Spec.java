@@ -1,40 +1,51 @@
 package dev.thaw.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.common.StrictJson;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * A JSON object of the workload file together with where it is ({@code file: source.functions[2]}),
- * so that every complaint names the file, the field and the problem.
+ * A JSON object of the workload file together with where it is (the file, and the path inside
+ * it such as {@code source.functions[2]}), so that every complaint names the file, the field and
+ * the problem: {@code w.json: source.functions[2].rate: must be a number, got "fast" (a string)}.
+ * Unknown fields are worded as in every other user file ({@link StrictJson}), with a guess at the
+ * field meant.
  */
 final class Spec {
-    final String where;
+    final String file;
+    /** Where this object is inside the file: empty at the top level, else e.g. {@code source.functions[2]}. */
+    final String path;
     final JsonNode node;
 
-    Spec(String where, JsonNode node) {
-        this.where = where;
+    /** The file's top-level object. */
+    Spec(String file, JsonNode node) {
+        this(file, "", node);
+    }
+
+    private Spec(String file, String path, JsonNode node) {
+        this.file = file;
+        this.path = path;
         this.node = node;
         if (node == null || !node.isObject()) {
-            throw new WorkloadException(where + ": must be a JSON object");
+            throw new WorkloadException(file + ": " + (path.isEmpty() ? "(top level)" : path) + ": must be a JSON object, got "
+                    + StrictJson.shown(node));
         }
     }
 
+    private String at(String field) {
+        return path.isEmpty() ? field : path + "." + field;
+    }
+
     WorkloadException error(String field, String problem) {
-        return new WorkloadException(where + "." + field + ": " + problem);
+        return new WorkloadException(file + ": " + at(field) + ": " + problem);
     }
 
     /** Rejects fields this object does not know (typos would otherwise be silently ignored). */
     Spec allow(String... fields) {
-        Set<String> known = Set.of(fields);
-        for (var it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!known.contains(f)) {
-                throw new WorkloadException(where + ": unknown field '" + f + "' (expected one of " + String.join(", ", fields) + ")");
-            }
-        }
+        StrictJson.checkFields(node, Set.of(fields), path.isEmpty() ? "" : path + ".", file, WorkloadException::new);
         return this;
     }
 
@@ -48,7 +59,7 @@ final class Spec {
             return fallback;
         }
         if (!v.isTextual()) {
-            throw error(field, "must be a string");
+            throw error(field, "must be a string, got " + StrictJson.shown(v));
         }
         return v.asText();
     }
@@ -68,7 +79,8 @@ final class Spec {
                 return v;
             }
         }
-        throw error(field, "'" + v + "' is not one of " + String.join(", ", allowed));
+        throw error(field, "'" + v + "' is not one of " + String.join(", ", allowed)
+                + (v == null ? "" : StrictJson.suggest(v, List.of(allowed)).map(a -> "; did you mean '" + a + "'?").orElse("")));
     }
 
     double number(String field, double fallback, double min, double max) {
@@ -77,7 +89,7 @@ final class Spec {
             return fallback;
         }
         if (!v.isNumber()) {
-            throw error(field, "must be a number");
+            throw error(field, "must be a number, got " + StrictJson.shown(v));
         }
         double d = v.asDouble();
         if (!(d >= min && d <= max)) {
@@ -92,7 +104,7 @@ final class Spec {
             return fallback;
         }
         if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-            throw error(field, "must be an integer");
+            throw error(field, "must be a whole number, got " + StrictJson.shown(v));
         }
         int i = v.asInt();
         if (i < min || i > max) {
@@ -107,7 +119,7 @@ final class Spec {
             return fallback;
         }
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw error(field, "must be an integer");
+            throw error(field, "must be a whole number, got " + StrictJson.shown(v));
         }
         return v.asLong();
     }
@@ -128,7 +140,7 @@ final class Spec {
         } catch (IllegalArgumentException e) {
             throw error(field, e.getMessage());
         }
-        throw error(field, "must be a duration such as \"90s\" or a number of seconds");
+        throw error(field, "must be a duration such as \"90s\" or a number of seconds, got " + StrictJson.shown(v));
     }
 
     Duration requiredDuration(String field) {
@@ -144,7 +156,7 @@ final class Spec {
         if (v == null || v.isNull()) {
             throw error(field, "is required");
         }
-        return new Spec(where + "." + field, v);
+        return new Spec(file, at(field), v);
     }
 
     /** The elements of an array of objects (empty if absent). */
@@ -155,10 +167,10 @@ final class Spec {
             return out;
         }
         if (!v.isArray()) {
-            throw error(field, "must be an array");
+            throw error(field, "must be an array, got " + StrictJson.shown(v));
         }
         for (int i = 0; i < v.size(); i++) {
-            out.add(new Spec(where + "." + field + "[" + i + "]", v.get(i)));
+            out.add(new Spec(file, at(field) + "[" + i + "]", v.get(i)));
         }
         return out;
     }
@@ -171,13 +183,13 @@ final class Spec {
             return out;
         }
         if (!v.isArray()) {
-            throw error(field, "must be an array of strings");
+            throw error(field, "must be an array of strings, got " + StrictJson.shown(v));
         }
-        for (JsonNode e : v) {
-            if (!e.isTextual()) {
-                throw error(field, "must be an array of strings");
+        for (int i = 0; i < v.size(); i++) {
+            if (!v.get(i).isTextual()) {
+                throw error(field + "[" + i + "]", "must be a string, got " + StrictJson.shown(v.get(i)));
             }
-            out.add(e.asText());
+            out.add(v.get(i).asText());
         }
         return out;
     }

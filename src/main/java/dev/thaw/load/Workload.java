@@ -2,6 +2,7 @@ package dev.thaw.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.common.Json;
+import dev.thaw.common.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,6 +22,8 @@ import java.util.List;
 record Workload(String name, Source source, Mapping mapping, String mode, double speed, double rateScale, long seed) {
 
     static final long DEFAULT_SEED = 42;
+    /** The daemon's invocation modes, the values {@code mode} may take (docs/load.md). */
+    static final String[] MODES = {"cold", "warm", "vanilla", "cached", "reap", "faasnap"};
 
     Workload withOverrides(Double speed, Double rateScale, String mode, Long seed) {
         return new Workload(name, source, mapping, mode != null ? mode : this.mode,
@@ -59,7 +62,7 @@ record Workload(String name, Source source, Mapping mapping, String mode, double
         Spec spec = new Spec(file.toString(), root)
                 .allow("name", "description", "seed", "speed", "rate_scale", "mode", "source", "mapping");
         String name = spec.text("name", file.getFileName().toString().replaceFirst("\\.json$", ""));
-        String mode = spec.text("mode", null);
+        String mode = spec.has("mode") ? spec.choice("mode", null, MODES) : null;
         double speed = spec.number("speed", 1.0, 1e-6, 1e6);
         double rateScale = spec.number("rate_scale", 1.0, 0, 1e6);
         long seed = spec.longValue("seed", DEFAULT_SEED);
@@ -111,7 +114,7 @@ record Workload(String name, Source source, Mapping mapping, String mode, double
                     }
                     String event = f.json("event");
                     if (event != null && !f.node.get("event").isObject()) {
-                        throw f.error("event", "must be a JSON object");
+                        throw f.error("event", "must be a JSON object, got " + StrictJson.shown(f.node.get("event")));
                     }
                     fns.add(new SyntheticSource.Fn(fname, f.number("rate", Double.NaN, 0, 1e7),
                             SyntheticSource.Process.parse(f.choice("arrival", "poisson", "poisson", "constant")),
@@ -178,7 +181,7 @@ record Workload(String name, Source source, Mapping mapping, String mode, double
                     }
                     String event = c.json("event");
                     if (event != null && !c.node.get("event").isObject()) {
-                        throw c.error("event", "must be a JSON object");
+                        throw c.error("event", "must be a JSON object, got " + StrictJson.shown(c.node.get("event")));
                     }
                     classes.add(new Mapping.DurationClass(last ? -1 : max, c.requiredText("function"), event));
                 }

@@ -3,7 +3,9 @@ package dev.thaw.platform;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
+import dev.thaw.common.StrictJson;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -20,6 +22,11 @@ import java.util.regex.Pattern;
 public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
                            boolean record, String restore, int minWarm) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    private static final List<String> FIELDS = List.of("name", "runtime", "memory_mib", "vcpus", "timeout_s", "inputs",
+            "record", "restore", "min_warm");
+    /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
+    private static final List<String> INPUTS = List.of("record", "test");
+    private static final List<String> RESTORES = List.of("vanilla", "reap", "faasnap");
 
     public FunctionSpec {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -31,26 +38,96 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) throw new IllegalArgumentException("timeout_s must be 1..3600, got " + timeoutSeconds);
         if (inputs == null || inputs.isNull()) inputs = Json.object();
         if (restore == null) restore = "faasnap";
-        if (!java.util.List.of("vanilla", "reap", "faasnap").contains(restore)) {
+        if (!RESTORES.contains(restore)) {
             throw new IllegalArgumentException("restore must be vanilla, reap or faasnap, got " + restore);
         }
         if (minWarm < 0 || minWarm > 64) throw new IllegalArgumentException("min_warm must be 0..64, got " + minWarm);
     }
 
-    /** Parses function.json text; every problem is reported with the field's name. */
+    /** Parses function.json text; every problem names the field (see {@link #parse(String, String)}). */
     public static FunctionSpec parse(String json) {
-        JsonNode n = Json.parse(json);
-        if (!n.isObject()) throw new IllegalArgumentException("function.json must be a JSON object");
-        return new FunctionSpec(
-                n.path("name").isTextual() ? n.get("name").asText() : null,
-                n.path("runtime").asText("python3"),
-                n.path("memory_mib").asInt(256),
-                n.path("vcpus").asInt(1),
-                n.path("timeout_s").asInt(60),
-                n.get("inputs"),
-                n.path("record").asBoolean(true),
-                n.path("restore").asText("faasnap"),
-                n.path("min_warm").asInt(0));
+        return parse(json, "function.json");
+    }
+
+    /**
+     * Parses function.json text strictly: an unknown field (with a guess at the one meant), a
+     * value of the wrong type and one out of range are each an {@link IllegalArgumentException}
+     * naming {@code source} and the field. A field left out takes its default; {@code null} is
+     * not a way to leave it out.
+     *
+     * @param source how messages name the file, e.g. its path
+     */
+    public static FunctionSpec parse(String json, String source) {
+        JsonNode n;
+        try {
+            n = Json.parse(json);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+        if (n == null || !n.isObject()) throw new IllegalArgumentException(source + " must be a JSON object, got " + StrictJson.shown(n));
+        StrictJson.checkFields(n, FIELDS, "", source);
+        Fields f = new Fields(n, source);
+        return new FunctionSpec(f.name(), f.choice("runtime", "python3", List.of("python3")),
+                f.integer("memory_mib", 256, 128, 8192), f.integer("vcpus", 1, 1, 8), f.integer("timeout_s", 60, 1, 3600),
+                f.inputs(), f.bool("record", true), f.choice("restore", "faasnap", RESTORES), f.integer("min_warm", 0, 0, 64));
+    }
+
+    /** Typed reads of function.json's fields, each failing with the file and the field's name. */
+    private record Fields(JsonNode n, String source) {
+        String name() {
+            JsonNode v = n.get("name");
+            if (v == null) throw error("name", "is required: the function's name, matching " + NAME.pattern());
+            if (!v.isTextual() || !NAME.matcher(v.asText()).matches()) {
+                throw error("name", "must be a function name matching " + NAME.pattern() + ", got " + StrictJson.shown(v));
+            }
+            return v.asText();
+        }
+
+        String choice(String field, String fallback, List<String> allowed) {
+            JsonNode v = n.get(field);
+            if (v == null) return fallback;
+            if (!v.isTextual()) throw error(field, "must be one of " + String.join(", ", allowed) + ", got " + StrictJson.shown(v));
+            if (!allowed.contains(v.asText())) {
+                throw error(field, "must be one of " + String.join(", ", allowed) + ", got \"" + v.asText() + "\""
+                        + StrictJson.suggest(v.asText(), allowed).map(a -> "; did you mean \"" + a + "\"?").orElse(""));
+            }
+            return v.asText();
+        }
+
+        int integer(String field, int fallback, int min, int max) {
+            JsonNode v = n.get(field);
+            if (v == null) return fallback;
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+                throw error(field, "must be a whole number from " + min + " to " + max + ", got " + StrictJson.shown(v));
+            }
+            return v.asInt();
+        }
+
+        boolean bool(String field, boolean fallback) {
+            JsonNode v = n.get(field);
+            if (v == null) return fallback;
+            if (!v.isBoolean()) throw error(field, "must be true or false, got " + StrictJson.shown(v));
+            return v.asBoolean();
+        }
+
+        /** {@code inputs}: an object whose fields are the named inputs, each an event object. */
+        JsonNode inputs() {
+            JsonNode v = n.get("inputs");
+            if (v == null) return Json.object();
+            if (!v.isObject()) throw error("inputs", "must be an object such as {\"record\": {...}, \"test\": {...}}, got " + StrictJson.shown(v));
+            StrictJson.checkFields(v, INPUTS, "inputs.", source);
+            for (String input : INPUTS) {
+                JsonNode event = v.get(input);
+                if (event != null && !event.isObject()) {
+                    throw error("inputs." + input, "must be an object (the event sent to the handler), got " + StrictJson.shown(event));
+                }
+            }
+            return v;
+        }
+
+        IllegalArgumentException error(String field, String problem) {
+            return new IllegalArgumentException("field \"" + field + "\" in " + source + " " + problem);
+        }
     }
 
     /** The event used to warm a function up before its snapshot is taken. */

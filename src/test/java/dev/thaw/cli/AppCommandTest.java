@@ -64,16 +64,16 @@ class AppCommandTest {
         function(tmp, "b", "fb");
         Files.writeString(tmp.resolve("app.json"), "{\"order\": [\"a\"]}");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
-                .endsWith("app.json: \"order\" does not place b"));
+                .endsWith("field \"order\" in " + tmp.resolve("app.json") + " does not place b"));
         Files.writeString(tmp.resolve("app.json"), "{\"order\": [\"a\", \"b\", \"z\"]}");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
-                .contains("\"order\" names z, which is not a function directory"));
+                .contains("field \"order[2]\" in " + tmp.resolve("app.json") + " names z, which is not a function directory"));
         Files.writeString(tmp.resolve("app.json"), "{\"order\": [\"a\", \"b\", \"a\"]}");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
                 .contains("names a twice"));
         Files.writeString(tmp.resolve("app.json"), "{\"order\": \"a b\"}");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
-                .contains("\"order\" must be an array"));
+                .contains("field \"order\" in " + tmp.resolve("app.json") + " must be an array of function directory names, got \"a b\" (a string)"));
         Files.writeString(tmp.resolve("app.json"), "{\"order\": [");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
                 .contains("app.json: not valid JSON"));
@@ -89,7 +89,37 @@ class AppCommandTest {
                 .endsWith("both define function same"));
         Files.writeString(tmp.resolve("b/function.json"), "{\"name\": \"Bad Name\"}");
         String msg = assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage();
-        assertTrue(msg.startsWith(tmp.resolve("b/function.json").toString()) && msg.contains("function name must match"), msg);
+        assertTrue(msg.contains("field \"name\" in " + tmp.resolve("b/function.json")) && msg.contains("must be a function name matching"), msg);
+    }
+
+    @Test
+    void appJsonIsReadStrictly() throws IOException {
+        function(tmp, "ingest", "fa");
+        function(tmp, "store", "fb");
+        String appJson = tmp.resolve("app.json").toString();
+        Files.writeString(tmp.resolve("app.json"), "{\"oder\": [\"store\", \"ingest\"]}");
+        assertEquals("unknown field \"oder\" in " + appJson + "; did you mean \"order\"?",
+                assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage());
+        Files.writeString(tmp.resolve("app.json"), "{\"order\": [\"store\", 7]}");
+        assertEquals("field \"order[1]\" in " + appJson + " must be a function directory name, got 7 (a number)",
+                assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage());
+        Files.writeString(tmp.resolve("app.json"), "{\"order\": [\"store\", \"ingset\"]}");
+        String msg = assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage();
+        assertTrue(msg.endsWith("names ingset, which is not a function directory of " + tmp + "; did you mean \"ingest\"?"), msg);
+        Files.writeString(tmp.resolve("app.json"), "[\"store\", \"ingest\"]");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
+                .startsWith(appJson + " must be a JSON object"));
+        Files.writeString(tmp.resolve("app.json"), "{}");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage()
+                .contains("field \"order\" in " + appJson + " must be an array of function directory names, got nothing"));
+    }
+
+    @Test
+    void aFunctionJsonWithAnUnknownFieldStopsThePlan() throws IOException {
+        function(tmp, "a", "fa");
+        Files.writeString(tmp.resolve("a/function.json"), "{\"name\": \"fa\", \"min_wram\": 1}");
+        assertEquals("unknown field \"min_wram\" in " + tmp.resolve("a/function.json") + "; did you mean \"min_warm\"?",
+                assertThrows(IllegalArgumentException.class, () -> AppCommand.plan(tmp)).getMessage());
     }
 
     /** The shipped apps deploy callees first: every thaw.invoke target comes earlier in app.json. */

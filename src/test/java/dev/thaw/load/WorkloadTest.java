@@ -144,7 +144,8 @@ class WorkloadTest {
     void errorsNameTheFileTheFieldAndTheProblem() throws IOException {
         assertError("{\"source\": {\"type\": \"synthetic\", \"duration\": \"1m\", \"functions\": [{\"name\": \"a\"}]}}",
                 "source.functions[0].rate: is required");
-        assertError("{\"source\": {\"type\": \"azure2019\", \"dir\": \".\", \"minutse\": 3}}", "unknown field 'minutse'");
+        assertError("{\"source\": {\"type\": \"azure2019\", \"dir\": \".\", \"minutse\": 3}}",
+                "unknown field \"source.minutse\" in " + dir.resolve("w.json") + "; did you mean \"source.minutes\"?");
         assertError("{\"source\": {\"type\": \"nope\"}}", "source.type: 'nope' is not one of");
         assertError("{\"speed\": \"fast\", \"source\": {\"type\": \"synthetic\"}}", "speed: must be a number");
         assertError("{\"source\": {\"type\": \"synthetic\", \"duration\": \"soon\", \"functions\": []}}", "source.duration: 'soon' is not a duration");
@@ -153,6 +154,28 @@ class WorkloadTest {
                 + " \"mapping\": {\"type\": \"classes\", \"classes\": [{\"function\": \"x\"}, {\"function\": \"y\"}]}}",
                 "mapping.classes[0].max_duration_ms: is required on every class but the last");
         assertError("{not json", "malformed JSON");
+    }
+
+    @Test
+    void unknownFieldsWrongTypesAndRangesAreErrors() throws IOException {
+        String file = dir.resolve("w.json").toString();
+        String synthetic = "\"source\": {\"type\": \"synthetic\", \"duration\": \"1m\", \"functions\": [{\"name\": \"a\", \"rate\": 1}]}";
+        assertError("{\"sped\": 2, " + synthetic + "}", "unknown field \"sped\" in " + file + "; did you mean \"speed\"?");
+        assertError("{\"source\": {\"type\": \"synthetic\", \"duration\": \"1m\", \"functions\": [{\"name\": \"a\", \"rat\": 1}]}}",
+                "unknown field \"source.functions[0].rat\" in " + file + "; did you mean \"source.functions[0].rate\"?");
+        assertError("{\"mapping\": {\"type\": \"spin\", \"max_duration\": 5}, " + synthetic + "}",
+                "unknown field \"mapping.max_duration\" in " + file + "; did you mean \"mapping.max_duration_ms\"?");
+        assertError("{\"seed\": \"seven\", " + synthetic + "}", file + ": seed: must be a whole number, got \"seven\" (a string)");
+        assertError("{\"mapping\": {\"type\": \"spin\", \"max_memory_mib\": 1.5}, " + synthetic + "}",
+                file + ": mapping.max_memory_mib: must be a whole number, got 1.5 (a number)");
+        assertError("{\"source\": {\"type\": \"synthetic\", \"duration\": \"1m\", \"functions\": {\"name\": \"a\"}}}",
+                file + ": source.functions: must be an array, got {\"name\":\"a\"} (an object)");
+        assertError("{\"speed\": 0, " + synthetic + "}", file + ": speed: 0.0 is outside [1.0E-6, 1000000.0]");
+        assertError("{\"rate_scale\": -1, " + synthetic + "}", file + ": rate_scale: -1.0 is outside [0.0, 1000000.0]");
+        assertError("{\"mode\": \"fasnap\", " + synthetic + "}",
+                file + ": mode: 'fasnap' is not one of cold, warm, vanilla, cached, reap, faasnap; did you mean 'faasnap'?");
+        assertError("{\"source\": {\"type\": \"synthtic\"}}", "source.type: 'synthtic' is not one of azure2019, azure2021, synthetic; did you mean 'synthetic'?");
+        assertError("[1]", file + ": (top level): must be a JSON object, got [1] (an array)");
     }
 
     private void assertError(String json, String expected) throws IOException {
