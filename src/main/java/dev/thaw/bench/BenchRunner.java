@@ -3,6 +3,7 @@ package dev.thaw.bench;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.client.DaemonException;
+import dev.thaw.common.Percentiles;
 import dev.thaw.memory.PageCache;
 import dev.thaw.platform.FunctionSpec;
 
@@ -365,14 +366,14 @@ public final class BenchRunner {
         }
         if (ratios.isEmpty()) return null;
         int faster = (int) ratios.stream().filter(x -> x < 1).count();
-        return new BenchResult.Paired(Stats.median(ratios), faster, ratios.size());
+        return new BenchResult.Paired(Percentiles.median(ratios), faster, ratios.size());
     }
 
     private static Map<Integer, Double> perRun(List<Invocation> cell) {
         Map<Integer, List<Double>> byRun = new TreeMap<>();
         for (Invocation i : cell) if (i.ok()) byRun.computeIfAbsent(i.run(), k -> new ArrayList<>()).add(i.totalMs());
         Map<Integer, Double> out = new TreeMap<>();
-        byRun.forEach((run, v) -> out.put(run, Stats.median(v)));
+        byRun.forEach((run, v) -> out.put(run, Percentiles.median(v)));
         return out;
     }
 }

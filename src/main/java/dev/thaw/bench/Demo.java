@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.client.DaemonClient;
 import dev.thaw.common.Json;
+import dev.thaw.common.Percentiles;
 import dev.thaw.platform.FunctionBundle;
 import dev.thaw.platform.Platform;
 
@@ -102,5 +103,6 @@ public final class Demo {
         }
         out.println();
         out.println("phases are medians in ms; '-' = the phase does not occur in that mode");
+        out.println(Percentiles.NOTE);
     }
 }

@@ -60,6 +60,9 @@ class LoadRunnerTest {
             assertEquals(2000, server.requests());
             assertEquals(2000, run.report().total.latency.getTotalCount());
             assertEquals(3, run.report().perFunction.size());
+            var table = new java.io.ByteArrayOutputStream();
+            run.report().printTable(new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertTrue(table.toString(java.nio.charset.StandardCharsets.UTF_8).contains("percentiles: nearest rank ("), "the table defines its percentiles");
             for (int i = 0; i < s.size(); i++) {
                 assertTrue(run.results().sent[i] >= s.at[i], "never sent early");
                 assertTrue(run.results().done[i] >= run.results().sent[i]);
