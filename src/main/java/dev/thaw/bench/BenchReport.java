@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.thaw.common.Json;
+import dev.thaw.common.Percentiles;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,8 +28,8 @@ import java.util.Set;
  * @param aborted   why the run stopped early, or null when it completed
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
-@JsonPropertyOrder({"scenario", "description", "started", "finished", "daemon", "host", "read_ahead", "functions",
-        "results", "skipped", "aborted"})
+@JsonPropertyOrder({"scenario", "description", "started", "finished", "daemon", "host", "read_ahead", "percentiles",
+        "functions", "results", "skipped", "aborted"})
 public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProperty("description") String description,
                           @JsonProperty("started") String started, @JsonProperty("finished") String finished,
                           @JsonProperty("daemon") String daemon, @JsonProperty("host") HostReport host,
@@ -65,6 +66,12 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
     public void write(Path file) throws IOException {
         if (file.getParent() != null) Files.createDirectories(file.getParent());
         Files.writeString(file, Json.pretty(this) + "\n");
+    }
+
+    /** Which percentile the medians are ({@link Percentiles}), written into the JSON for its readers; ignored when read back. */
+    @JsonProperty(value = "percentiles", access = JsonProperty.Access.READ_ONLY)
+    public String percentiles() {
+        return Percentiles.DEFINITION;
     }
 
     /** Phases any result reports, in the order they happen. */
@@ -120,7 +127,8 @@ public record BenchReport(@JsonProperty("scenario") String scenario, @JsonProper
         }
         out.println();
         out.println("medians over all invocations (n); phases in ms; '-' = not reported; WS/LS = working/loading set;");
-        out.println("vs vanilla = median over runs of (this run / vanilla's run of the same round), and in how many runs it was faster");
+        out.println("vs vanilla = median over runs of (this run / vanilla's run of the same round), and in how many runs it was faster;");
+        out.println(Percentiles.NOTE);
         for (BenchRunner.Skip s : skipped) out.println("skipped " + s.what() + ": " + s.reason());
         if (aborted != null) out.println("STOPPED EARLY: " + aborted);
     }

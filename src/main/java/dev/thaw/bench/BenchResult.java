@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.common.Percentiles;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,7 +80,7 @@ public record BenchResult(@JsonProperty("experiment") String experiment, @JsonPr
             a.path("warnings").forEach(w -> warnings.add(w.asText()));
         }
         Map<String, Median> memory = new LinkedHashMap<>();
-        for (String k : ordered(mem.keySet(), MEMORY)) memory.put(k, new Median(Stats.median(mem.get(k))));
+        for (String k : ordered(mem.keySet(), MEMORY)) memory.put(k, new Median(Percentiles.median(mem.get(k))));
 
         long notWarm = cell.stream().filter(Invocation::notWarm).count();
         if (notWarm > 0) {

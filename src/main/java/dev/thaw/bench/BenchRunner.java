@@ -2,6 +2,8 @@ package dev.thaw.bench;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.client.DaemonException;
+import dev.thaw.common.Percentiles;
 import dev.thaw.memory.PageCache;
 import dev.thaw.platform.FunctionSpec;
 
@@ -169,7 +171,7 @@ public final class BenchRunner {
                 long t0 = System.nanoTime();
                 try {
                     info = Optional.of(daemon.deploy(name, functionsDir.resolve(name).toAbsolutePath()));
-                } catch (Daemon.Failure f) {
+                } catch (DaemonException f) {
                     skipped.add(new Skip("function " + name, "deploy failed: " + f.getMessage()));
                     progress.accept("cannot deploy " + name + ", skipping it: " + f.getMessage());
                     continue;
@@ -271,8 +273,8 @@ public final class BenchRunner {
         try {
             JsonNode answer = daemon.invoke(fn, mode, event);
             return new Invocation(experiment, fn, input, mode, p, run, slot, answer, null, null, (System.nanoTime() - t0) / 1e6);
-        } catch (Daemon.Failure f) {
-            String code = f.unknownMode() ? "bad_mode" : f.code();
+        } catch (DaemonException f) {
+            String code = Daemon.unknownMode(f) ? "bad_mode" : f.code();
             return new Invocation(experiment, fn, input, mode, p, run, slot, null, code, f.getMessage(), (System.nanoTime() - t0) / 1e6);
         }
     }
@@ -364,14 +366,14 @@ public final class BenchRunner {
         }
         if (ratios.isEmpty()) return null;
         int faster = (int) ratios.stream().filter(x -> x < 1).count();
-        return new BenchResult.Paired(Stats.median(ratios), faster, ratios.size());
+        return new BenchResult.Paired(Percentiles.median(ratios), faster, ratios.size());
     }
 
     private static Map<Integer, Double> perRun(List<Invocation> cell) {
         Map<Integer, List<Double>> byRun = new TreeMap<>();
         for (Invocation i : cell) if (i.ok()) byRun.computeIfAbsent(i.run(), k -> new ArrayList<>()).add(i.totalMs());
         Map<Integer, Double> out = new TreeMap<>();
-        byRun.forEach((run, v) -> out.put(run, Stats.median(v)));
+        byRun.forEach((run, v) -> out.put(run, Percentiles.median(v)));
         return out;
     }
 }

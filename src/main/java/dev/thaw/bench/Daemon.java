@@ -1,6 +1,7 @@
 package dev.thaw.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.client.DaemonException;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -8,34 +9,15 @@ import java.util.Optional;
 
 /**
  * The part of thaw's HTTP API a benchmark uses. Kept to what the runner needs so it can be run
- * against a scripted daemon in tests; {@link HttpDaemon} is the real one. Failures are
- * {@link Failure}s (the daemon answered with an error status) or {@link IllegalStateException}s
+ * against a scripted daemon in tests; {@link HttpDaemon} is the real one, a thin adapter over
+ * {@link dev.thaw.client.DaemonClient}. Failures are the client's: {@link DaemonException}s (the
+ * daemon answered with an error status) or {@link dev.thaw.client.DaemonUnreachableException}s
  * (it could not be reached).
  */
 public interface Daemon {
-    /** The daemon answered with an error: its HTTP status, error code and message. */
-    final class Failure extends RuntimeException {
-        private final int status;
-        private final String code;
-
-        public Failure(int status, String code, String message) {
-            super(message);
-            this.status = status;
-            this.code = code;
-        }
-
-        public int status() {
-            return status;
-        }
-
-        public String code() {
-            return code;
-        }
-
-        /** The daemon does not know the mode it was asked for (HTTP 400 {@code bad_mode}): an older daemon. */
-        public boolean unknownMode() {
-            return status == 400 && ("bad_mode".equals(code) || String.valueOf(getMessage()).contains("unknown mode"));
-        }
+    /** The daemon does not know the mode it was asked for (HTTP 400 {@code bad_mode}): an older daemon. */
+    static boolean unknownMode(DaemonException e) {
+        return e.status() == 400 && ("bad_mode".equals(e.code()) || String.valueOf(e.errorMessage()).contains("unknown mode"));
     }
 
     /** {@code GET /healthz}: at least {@code accel}. */

@@ -2,8 +2,9 @@ package dev.thaw.bench;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
 import dev.thaw.common.Json;
+import dev.thaw.common.Percentiles;
 import dev.thaw.platform.FunctionBundle;
 import dev.thaw.platform.FunctionSpec;
 import dev.thaw.platform.Platform;
@@ -32,10 +33,10 @@ public final class Demo {
     public record Report(@JsonProperty("host") HostReport host, @JsonProperty("results") List<ModeResult> results) {}
 
     private final Platform platform;
-    private final ThawClient client;
+    private final DaemonClient client;
     private final Consumer<String> progress;
 
-    public Demo(Platform platform, ThawClient client, Consumer<String> progress) {
+    public Demo(Platform platform, DaemonClient client, Consumer<String> progress) {
         this.platform = platform;
         this.client = client;
         this.progress = progress;
@@ -64,15 +65,11 @@ public final class Demo {
 
     /** Deploys unless the same code is already deployed with a snapshot of the current guest image. */
     private JsonNode deployIfChanged(String name, Path dir) {
-        try {
-            JsonNode info = client.get("/functions/" + name);
-            if (info.path("code_sha256").asText().equals(FunctionBundle.fromDirectory(dir).hash())
-                    && info.path("snapshot").path("imageKey").asText().equals(platform.image().key())) {
-                progress.accept("using the deployed snapshot of " + name + " (same code, same guest image)");
-                return info;
-            }
-        } catch (ThawClient.ApiException e) {
-            if (e.status() != 404) throw e;
+        JsonNode deployed = client.function(name).orElse(null);
+        if (deployed != null && deployed.path("code_sha256").asText().equals(FunctionBundle.fromDirectory(dir).hash())
+                && deployed.path("snapshot").path("imageKey").asText().equals(platform.image().key())) {
+            progress.accept("using the deployed snapshot of " + name + " (same code, same guest image)");
+            return deployed;
         }
         long t0 = System.nanoTime();
         JsonNode info = client.deploy(name, dir);
@@ -110,5 +107,6 @@ public final class Demo {
         }
         out.println();
         out.println("phases are medians in ms; '-' = the phase does not occur in that mode");
+        out.println(Percentiles.NOTE);
     }
 }

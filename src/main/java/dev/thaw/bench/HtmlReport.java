@@ -1,5 +1,7 @@
 package dev.thaw.bench;
 
+import dev.thaw.common.Percentiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +67,8 @@ public final class HtmlReport {
             h.append("</ul>\n");
         }
         h.append("<p class=\"note\">Every invocation is in <code>invocations.csv</code>, the summary in <code>results.json</code>. "
-                + "Latency is the daemon's <code>timing_ms.total</code>: from receiving the request to having the function's answer.</p>\n");
+                + "Latency is the daemon's <code>timing_ms.total</code>: from receiving the request to having the function's answer. "
+                + "Medians are percentiles by " + Percentiles.DEFINITION + ": " + esc(Percentiles.EXPLANATION) + ".</p>\n");
         h.append("</body></html>\n");
         return h.toString();
     }

@@ -3,6 +3,7 @@ package dev.thaw.bench;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.common.Percentiles;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +28,7 @@ public record ModeResult(@JsonProperty("function") String function, @JsonPropert
             });
         }
         Map<String, Double> medians = new TreeMap<>();
-        phases.forEach((k, v) -> medians.put(k, Stats.median(v)));
+        phases.forEach((k, v) -> medians.put(k, Percentiles.median(v)));
         return new ModeResult(function, mode, responses.size(), Stats.of(totals), medians);
     }
 }

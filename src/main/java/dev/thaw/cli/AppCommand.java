@@ -1,7 +1,9 @@
 package dev.thaw.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
+import dev.thaw.client.DaemonException;
+import dev.thaw.client.DaemonUnreachableException;
 import dev.thaw.common.Json;
 import dev.thaw.common.StrictJson;
 import dev.thaw.platform.FunctionSpec;
@@ -135,20 +137,21 @@ final class AppCommand implements Runnable {
             List<Function> plan = plan(dir);
             out.println("deploying " + plan.size() + " functions: " + String.join(" -> ", plan.stream().map(Function::name).toList()));
             out.flush();
-            ThawClient client = new ThawClient(daemon);
             List<String> done = new ArrayList<>();
-            for (Function f : plan) {
-                long t0 = System.nanoTime();
-                try {
-                    JsonNode info = client.deploy(f.name(), f.dir().toAbsolutePath());
-                    out.printf("  %-20s deployed in %.1f s (snapshot %s)%n", f.name(), (System.nanoTime() - t0) / 1e9,
-                            info.path("snapshot").path("snapshotId").asText("?"));
-                    out.flush();
-                    done.add(f.name());
-                } catch (ThawClient.ApiException | IllegalStateException e) {
-                    spec.commandLine().getErr().println("app deploy: " + f.name() + " failed: " + e.getMessage()
-                            + (done.isEmpty() ? "" : " (deployed before it: " + String.join(", ", done) + ")"));
-                    return 1;
+            try (DaemonClient client = new DaemonClient(daemon)) {
+                for (Function f : plan) {
+                    long t0 = System.nanoTime();
+                    try {
+                        JsonNode info = client.deploy(f.name(), f.dir().toAbsolutePath());
+                        out.printf("  %-20s deployed in %.1f s (snapshot %s)%n", f.name(), (System.nanoTime() - t0) / 1e9,
+                                info.path("snapshot").path("snapshotId").asText("?"));
+                        out.flush();
+                        done.add(f.name());
+                    } catch (DaemonException | DaemonUnreachableException e) {
+                        spec.commandLine().getErr().println("app deploy: " + f.name() + " failed: " + e.getMessage()
+                                + (done.isEmpty() ? "" : " (deployed before it: " + String.join(", ", done) + ")"));
+                        return 1;
+                    }
                 }
             }
             return 0;

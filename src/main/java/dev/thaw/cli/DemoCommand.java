@@ -1,7 +1,7 @@
 package dev.thaw.cli;
 
 import dev.thaw.api.ApiServer;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
 import dev.thaw.bench.Demo;
 import dev.thaw.common.Json;
 import dev.thaw.common.ThawDirs;
@@ -44,9 +44,10 @@ final class DemoCommand implements Callable<Integer> {
             if (!Files.isRegularFile(d.resolve("function.json"))) throw new IllegalArgumentException(d + " is not a function directory (no function.json)");
         }
         try (Platform platform = boot.start();
-             ApiServer api = new ApiServer(platform, new InetSocketAddress("127.0.0.1", 0), 6 << 20).start()) {
+             ApiServer api = new ApiServer(platform, new InetSocketAddress("127.0.0.1", 0), 6 << 20).start();
+             DaemonClient client = new DaemonClient(api.url())) {
             Boot.progress("embedded daemon on " + api.url() + ", accelerator " + platform.accel().name().toLowerCase());
-            Demo.Report report = new Demo(platform, new ThawClient(api.url()), Boot::progress)
+            Demo.Report report = new Demo(platform, client, Boot::progress)
                     .run(dirs, runs, boot.dataDir != null ? boot.dataDir : ThawDirs.data());
             System.out.println();
             Demo.printTable(report, System.out);

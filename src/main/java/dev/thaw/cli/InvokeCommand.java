@@ -1,7 +1,8 @@
 package dev.thaw.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
+import dev.thaw.client.DaemonException;
 import dev.thaw.common.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,16 +48,16 @@ final class InvokeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         JsonNode event = event(data);
-        try {
-            JsonNode answer = new ThawClient(daemon).invoke(name, mode, event);
+        try (DaemonClient client = new DaemonClient(daemon)) {
+            JsonNode answer = client.invoke(name, mode, event);
             PrintWriter out = spec.commandLine().getOut();
             out.println(Json.pretty(answer));
             out.flush();
             return 0;
-        } catch (ThawClient.ApiException e) {
+        } catch (DaemonException e) {
             PrintWriter err = spec.commandLine().getErr();
             err.println("invoke: " + e.getMessage());
-            String traceback = e.body().path("error").path("traceback").asText("");
+            String traceback = e.error().path("traceback").asText("");
             if (!traceback.isBlank()) err.print(traceback.endsWith("\n") ? traceback : traceback + "\n");
             err.flush();
             return 1;

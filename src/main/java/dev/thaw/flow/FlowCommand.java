@@ -1,5 +1,8 @@
 package dev.thaw.flow;
 
+import dev.thaw.client.DaemonClient;
+import dev.thaw.client.DaemonException;
+import dev.thaw.client.DaemonUnreachableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -103,9 +106,13 @@ public final class FlowCommand implements Callable<Integer> {
                         : TraceReader.read(Path.of(file)).traces());
             }
             if (daemon != null) {
-                read.addAll(DaemonClient.fetch(daemon, limit == null ? 100 : limit, function, since).traces());
+                try (DaemonClient client = new DaemonClient(daemon.toString())) {
+                    String body = client.traces(limit == null ? 100 : limit, function, since);
+                    read.addAll(TraceReader.parse(client.url() + "/traces", body).traces());
+                }
             }
-        } catch (TraceFormatException | IOException e) {
+        } catch (IOException | IllegalArgumentException | DaemonException | DaemonUnreachableException e) {
+            // IllegalArgumentException: a malformed trace file (TraceFormatException) or a bad --daemon URL.
             err.println("flow: " + e.getMessage());
             return 1;
         }

@@ -1,20 +1,21 @@
 package dev.thaw.flow;
 
+import dev.thaw.common.Percentiles;
+
 import java.util.Arrays;
 import java.util.Collection;
 
-/** Exact nearest-rank percentiles; flow works on hundreds of traces, not millions, so no sketches. */
+/**
+ * Flow's percentiles and ratios. The percentile is thaw's one definition, {@link Percentiles}
+ * (nearest rank, exact: flow works on hundreds of traces, not millions, so no sketches); the only
+ * thing added here is flow's convention of showing 0 where there is nothing to take one of.
+ */
 final class Stats {
     private Stats() {}
 
-    /** Nearest rank: the smallest value with at least p% of the values at or below it; 0 when empty. */
+    /** The nearest-rank percentile; 0 when empty. */
     static long percentile(long[] values, double p) {
-        if (values.length == 0) {
-            return 0;
-        }
-        long[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[rank(sorted.length, p)];
+        return Percentiles.of(values, p).orElse(0);
     }
 
     static long percentile(Collection<Long> values, double p) {
@@ -22,22 +23,11 @@ final class Stats {
     }
 
     static double percentile(double[] values, double p) {
-        if (values.length == 0) {
-            return 0;
-        }
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[rank(sorted.length, p)];
+        return values.length == 0 ? 0 : Percentiles.of(values, p);
     }
 
     static int percentileInt(int[] values, double p) {
-        long[] longs = Arrays.stream(values).asLongStream().toArray();
-        return (int) percentile(longs, p);
-    }
-
-    private static int rank(int n, double p) {
-        int rank = (int) Math.ceil(p / 100.0 * n) - 1;
-        return Math.clamp(rank, 0, n - 1);
+        return (int) percentile(Arrays.stream(values).asLongStream().toArray(), p);
     }
 
     /** a / b rounded to 4 decimals; 0 when b is 0. */

@@ -1,5 +1,6 @@
 package dev.thaw.flow;
 
+import dev.thaw.common.Percentiles;
 import dev.thaw.flow.FlowReport.ColdStart;
 import dev.thaw.flow.FlowReport.EdgeStats;
 import dev.thaw.flow.FlowReport.FunctionStats;
@@ -51,6 +52,7 @@ public final class TextReport {
         coldStarts(out, report.coldStarts(), top);
         recommendations(out, report.recommendations());
         paths(out, report.traces(), traces);
+        out.append('\n').append(Percentiles.NOTE).append('\n');
         return out.toString();
     }
 

@@ -31,7 +31,7 @@ record Azure2019Trace(List<Function> functions, String[] minuteLabels, int witho
      * @param memory   percentiles of its app's allocated memory (MB), or null if memory.csv lacks the app
      */
     record Function(String owner, String app, String function, String trigger, int[] counts,
-                    Percentiles duration, Percentiles memory) {
+                    PercentileCurve duration, PercentileCurve memory) {
     }
 
     int minutes() {
@@ -55,7 +55,7 @@ record Azure2019Trace(List<Function> functions, String[] minuteLabels, int witho
             throw new WorkloadException(invocationsFile + ": no per-minute columns (headers 1, 2, … 1440) in the header");
         }
 
-        Map<String, Percentiles> durations = new HashMap<>();
+        Map<String, PercentileCurve> durations = new HashMap<>();
         int dOwner = dur.column("HashOwner");
         int dApp = dur.column("HashApp");
         int dFunction = dur.column("HashFunction");
@@ -69,10 +69,10 @@ record Azure2019Trace(List<Function> functions, String[] minuteLabels, int witho
             for (int k = 0; k < v.length; k++) {
                 v[k] = dur.number(row, dCols[k], r);
             }
-            durations.put(row[dOwner] + "/" + row[dApp] + "/" + row[dFunction], new Percentiles(DURATION_LEVELS.clone(), v));
+            durations.put(row[dOwner] + "/" + row[dApp] + "/" + row[dFunction], new PercentileCurve(DURATION_LEVELS.clone(), v));
         }
 
-        Map<String, Percentiles> memory = new HashMap<>();
+        Map<String, PercentileCurve> memory = new HashMap<>();
         if (mem != null) {
             int mOwner = mem.column("HashOwner");
             int mApp = mem.column("HashApp");
@@ -86,7 +86,7 @@ record Azure2019Trace(List<Function> functions, String[] minuteLabels, int witho
                 for (int k = 0; k < v.length; k++) {
                     v[k] = mem.number(row, mCols[k], r);
                 }
-                memory.put(row[mOwner] + "/" + row[mApp], new Percentiles(MEMORY_LEVELS.clone(), v));
+                memory.put(row[mOwner] + "/" + row[mApp], new PercentileCurve(MEMORY_LEVELS.clone(), v));
             }
         }
 
@@ -108,12 +108,12 @@ record Azure2019Trace(List<Function> functions, String[] minuteLabels, int witho
                 }
                 counts[m] = (int) v;
             }
-            Percentiles d = durations.get(row[iOwner] + "/" + row[iApp] + "/" + row[iFunction]);
+            PercentileCurve d = durations.get(row[iOwner] + "/" + row[iApp] + "/" + row[iFunction]);
             if (d == null) {
                 withoutDurations++;
                 continue;
             }
-            Percentiles mm = memory.get(row[iOwner] + "/" + row[iApp]);
+            PercentileCurve mm = memory.get(row[iOwner] + "/" + row[iApp]);
             if (mm == null) {
                 withoutMemory++;
             }

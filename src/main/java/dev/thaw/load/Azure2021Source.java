@@ -1,5 +1,7 @@
 package dev.thaw.load;
 
+import dev.thaw.common.Percentiles;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,12 +114,8 @@ record Azure2021Source(Path file, double startSeconds, double lengthSeconds, int
         return out;
     }
 
+    /** The nearest-rank median (the lower middle value of an even count); 0 when there are none. */
     private static int median(int[] values) {
-        if (values.length == 0) {
-            return 0;
-        }
-        int[] s = values.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
+        return (int) Percentiles.of(Arrays.stream(values).asLongStream().toArray(), 50).orElse(0);
     }
 }

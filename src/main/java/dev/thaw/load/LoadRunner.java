@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -47,6 +48,9 @@ import org.HdrHistogram.Recorder;
  * answered, latency runs from the <em>scheduled</em> time (no coordinated omission), and the
  * schedule lag (sent − scheduled) makes a saturated client visible. Every invocation ends in
  * {@link Results} exactly once; deadlines bound every exchange, so a run always ends.
+ *
+ * <p>All time is read from, and all waiting done through, a {@link LoadClock}: the system's in a
+ * real run, a manual one in tests that must control when time moves.
  */
 final class LoadRunner {
     /**
@@ -71,7 +75,8 @@ final class LoadRunner {
 
     private static final int NONE = -1;
     private static final long HIGHEST_MICROS = 3_600_000_000L;
-    private static final long TIMEOUT_CHECK_NANOS = 10_000_000;
+    /** Deadlines are checked this often, so a late invocation fails up to this much after its deadline. */
+    static final long TIMEOUT_CHECK_NANOS = 10_000_000;
     private static final long EPOLL_MARGIN_MILLIS = 2;
     static final long PRECONNECT_WINDOW_MILLIS = 25;
 
@@ -81,6 +86,9 @@ final class LoadRunner {
     private final Options options;
     private final PrintStream progressOut;
     private final Results results;
+    private final LoadClock clock;
+    /** {@link #ready}, bound once: a method reference made at each select would be an allocation per tick. */
+    private final Consumer<SelectionKey> onReady = this::ready;
 
     private final Recorder latency = new Recorder(HIGHEST_MICROS, 3);
     private final Recorder lag = new Recorder(HIGHEST_MICROS, 3);
@@ -108,6 +116,11 @@ final class LoadRunner {
 
     LoadRunner(Schedule schedule, RequestTemplates requests, InetSocketAddress address, Options options,
                PrintStream progressOut) {
+        this(schedule, requests, address, options, progressOut, LoadClock.SYSTEM);
+    }
+
+    LoadRunner(Schedule schedule, RequestTemplates requests, InetSocketAddress address, Options options,
+               PrintStream progressOut, LoadClock clock) {
         if (options.maxConnections() < 1) {
             throw new IllegalArgumentException("need at least one connection");
         }
@@ -118,6 +131,7 @@ final class LoadRunner {
         this.progressOut = progressOut;
         this.results = new Results(schedule.size(), options.keepInstances());
         this.request = requests.newBuffer();
+        this.clock = clock;
     }
 
     /** Stops sending; unsent invocations end as NOT_SENT, in-flight ones as aborted failures. */
@@ -144,12 +158,12 @@ final class LoadRunner {
         loopThread = Thread.currentThread();
         TimerSlack.minimise();
         preconnect();
-        start = System.nanoTime() + options.leadIn().toNanos();
+        start = clock.nanoTime() + options.leadIn().toNanos();
         Thread progress = startProgress();
         try {
             loop();
         } finally {
-            end = Math.max(System.nanoTime(), start);
+            end = Math.max(clock.nanoTime(), start);
             for (Conn c : new ArrayList<>(conns)) {
                 close(c);
             }
@@ -184,18 +198,18 @@ final class LoadRunner {
         int wanted = options.preconnect() >= 0 ? options.preconnect()
                 : Math.max(8, busiest(PRECONNECT_WINDOW_MILLIS * 1_000_000));
         int count = Math.min(wanted, Math.min(options.maxConnections(), schedule.size()));
-        long deadline = System.nanoTime() + options.connectTimeout().toNanos();
+        long deadline = clock.nanoTime() + options.connectTimeout().toNanos();
         for (int k = 0; k < count; k++) {
             Conn c = new Conn();
             try {
-                c.open(System.nanoTime());
+                c.open(clock.nanoTime());
             } catch (IOException e) {
                 return;
             }
             idle.addLast(c);
         }
-        while (System.nanoTime() < deadline && idle.stream().anyMatch(c -> !c.connected)) {
-            selector.select(key -> {
+        while (clock.nanoTime() < deadline && idle.stream().anyMatch(c -> !c.connected)) {
+            clock.select(selector, key -> {
                 Conn c = (Conn) key.attachment();
                 try {
                     if (key.isConnectable() && c.channel.finishConnect()) {
@@ -247,12 +261,12 @@ final class LoadRunner {
             abortAll(next);
             return -1;
         }
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         while (next < n && start + at[next] <= now) {
             dispatch(next++);
         }
-        selector.selectNow(this::ready);
-        now = System.nanoTime();
+        selector.selectNow(onReady);
+        now = clock.nanoTime();
         if (now >= nextTimeoutCheck) {
             nextTimeoutCheck = now + TIMEOUT_CHECK_NANOS;
             expire(now);
@@ -268,13 +282,13 @@ final class LoadRunner {
         if (waitMillis > EPOLL_MARGIN_MILLIS) {
             // Far from the next send: block on the sockets, answers are timed as they come.
             // (epoll_wait counts whole milliseconds; wake a bit early and finish below.)
-            selector.select(this::ready, Math.min(waitMillis - 1, TIMEOUT_CHECK_NANOS / 1_000_000));
+            clock.select(selector, onReady, Math.min(waitMillis - 1, TIMEOUT_CHECK_NANOS / 1_000_000));
         } else if (wait > options.spinNanos()) {
-            LockSupport.parkNanos(Math.min(wait - options.spinNanos(), options.tickNanos()));
+            clock.parkNanos(Math.min(wait - options.spinNanos(), options.tickNanos()));
         } else {
             long due = start + at[next];
-            while (System.nanoTime() < due && !aborted) {
-                Thread.onSpinWait();
+            while (clock.nanoTime() < due && !aborted) {
+                clock.onSpinWait();
             }
         }
         return next;
@@ -308,7 +322,7 @@ final class LoadRunner {
 
     /** Starts invocation {@code i} on {@code c}, opening the connection if it is new. */
     private void send(Conn c, int i, boolean firstAttempt) {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         c.invocation = i;
         c.received = 0;
         c.inLen = 0;
@@ -415,7 +429,7 @@ final class LoadRunner {
     }
 
     private void answered(Conn c) {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         int i = c.invocation;
         c.invocation = NONE;
         inFlight--;
@@ -458,7 +472,7 @@ final class LoadRunner {
         }
         c.invocation = NONE;
         inFlight--;
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         if (stale && !retried && !aborted && now < deadline && !(e instanceof SocketTimeoutException)) {
             // The server closed this idle socket as we reused it; the request never reached it.
             Conn fresh = new Conn();
@@ -609,15 +623,15 @@ final class LoadRunner {
             long lastTime = start;
             long lastDone = 0;
             while (!Thread.currentThread().isInterrupted()) {
-                long sleep = lastTime + period - System.nanoTime();
+                long sleep = lastTime + period - clock.nanoTime();
                 if (sleep > 0) {
                     try {
-                        Thread.sleep(Duration.ofNanos(sleep));
+                        clock.sleepNanos(sleep);
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
-                long now = System.nanoTime();
+                long now = clock.nanoTime();
                 long doneNow = answered();
                 double secs = (now - lastTime) / 1e9;
                 long offeredNow = schedule.countBefore(now - start) - schedule.countBefore(lastTime - start);
@@ -628,7 +642,8 @@ final class LoadRunner {
         });
     }
 
-    private long answered() {
+    /** Invocations answered so far, any status; safe to read from any thread. */
+    long answered() {
         return ok.sum() + rejected.sum() + httpErrors.sum();
     }
 

@@ -21,9 +21,14 @@ import java.util.function.Predicate;
  * A QMP (QEMU Machine Protocol) session over a connected Unix socket.
  *
  * <p>QMP interleaves asynchronous events with command replies on one stream. A reader thread
- * splits them: replies go to a one-slot hand-off (commands are issued one at a time under a
- * lock), events to a queue that {@link #awaitEvent} consumes. Waiting on events instead of
- * polling {@code query-migrate} keeps the restore path free of sleep loops.
+ * splits them: replies go to a hand-off queue (commands are issued one at a time under a lock),
+ * events to a queue that {@link #awaitEvent} consumes. Waiting on events instead of polling
+ * {@code query-migrate} keeps the restore path free of sleep loops.
+ *
+ * <p>Every command carries a fresh {@code id}, which QEMU echoes in its reply, and a command
+ * takes only the reply with its own id. A command that times out does not take its reply with
+ * it: QEMU still answers later, and without ids that late answer would sit in the queue and be
+ * read by the next command as its own. Replies with another id (or none) are dropped.
  */
 public final class Qmp implements AutoCloseable {
     private final SocketChannel channel;
@@ -32,6 +37,7 @@ public final class Qmp implements AutoCloseable {
     private final BlockingQueue<JsonNode> replies = new LinkedBlockingQueue<>();
     private final BlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
     private volatile boolean closed;
+    private long lastId; // guarded by this: ids are drawn inside execute
 
     Qmp(SocketChannel channel) throws IOException {
         this.channel = channel;
@@ -62,13 +68,15 @@ public final class Qmp implements AutoCloseable {
 
     /** Runs one command and returns its "return" value; a QMP error becomes a {@link VmException}. */
     public synchronized JsonNode execute(String command, ObjectNode arguments, Duration timeout) {
+        String id = "thaw-" + ++lastId;
         ObjectNode msg = Json.object().put("execute", command);
         if (arguments != null) msg.set("arguments", arguments);
+        msg.put("id", id);
         try {
             if (closed) throw new VmException.Died("QMP connection closed before " + command);
             out.write((Json.write(msg) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            JsonNode reply = replies.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            JsonNode reply = awaitReply(id, timeout);
             if (reply == null) throw new VmException.Timeout("QMP " + command + " got no reply in " + timeout);
             if (reply.has("closed")) throw new VmException.Died("QEMU exited during " + command);
             if (reply.has("error")) {
@@ -80,6 +88,16 @@ public final class Qmp implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VmException("interrupted during QMP " + command);
+        }
+    }
+
+    /** The reply carrying {@code id}, or the closed marker; null when neither came in time. Other replies are stale: dropped. */
+    private JsonNode awaitReply(String id, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            JsonNode reply = left > 0 ? replies.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (reply == null || reply.has("closed") || id.equals(reply.path("id").asText(null))) return reply;
         }
     }
 

@@ -25,6 +25,7 @@ class BenchReportTest {
         assertEquals("tcg", json.path("host").path("accel").asText());
         assertEquals(8192, json.path("host").path("read_ahead_kb").asInt());
         assertEquals(128, json.path("read_ahead").path("kb").asInt());
+        assertEquals("nearest rank", json.path("percentiles").asText());
         assertEquals(256, json.path("functions").path("hello").path("memory_mib").asInt());
         JsonNode results = json.path("results");
         assertEquals(2 * 6 + 2 * 4, results.size()); // the modes grid, then the concurrency sweep
@@ -72,5 +73,6 @@ class BenchReportTest {
         assertEquals(report.results().size(), lines.stream().filter(l -> l.startsWith("modes ") || l.startsWith("concurrency ")).count());
         assertTrue(out.contains("read_ahead_kb set to 128 for this run (was 8192)"));
         assertTrue(out.contains("skipped mode x: not supported"));
+        assertTrue(out.contains("\npercentiles: nearest rank (the smallest value with at least p% of the values at or below it;"), out);
     }
 }

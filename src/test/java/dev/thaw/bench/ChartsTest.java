@@ -148,6 +148,7 @@ class ChartsTest {
         for (String mode : Modes.ALL) assertTrue(text.contains("<dt>" + mode + "</dt>"), mode);
         for (String png : List.of("latency.png", "phases.png", "memory.png", "concurrency.png")) assertTrue(Files.size(dir.resolve(png)) > 1000, png);
         assertTrue(text.contains("2,402") || text.contains("2402.0 ms"), "hello's cold median is in the summary table");
+        assertTrue(text.contains("Medians are percentiles by nearest rank: the smallest value"), "the report defines its median");
     }
 
     private static String subtitle(Charts.Chart c) {

@@ -3,6 +3,7 @@ package dev.thaw.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thaw.client.DaemonException;
 import dev.thaw.common.Json;
 
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ final class FakeDaemon implements Daemon {
     @Override
     public JsonNode deploy(String name, Path dir) {
         calls.add("deploy " + name);
-        if (name.equals("broken")) throw new Failure(400, "deploy_failed", "loading broken failed");
+        if (name.equals("broken")) throw new DaemonException(400, "deploy_failed", "loading broken failed");
         deployed.add(name);
         return Json.object().put("name", name).put("memory_mib", 256);
     }
@@ -68,7 +69,7 @@ final class FakeDaemon implements Daemon {
     public JsonNode invoke(String name, String mode, JsonNode event) {
         if (dieAfter >= 0 && invocations.getAndIncrement() >= dieAfter) throw new IllegalStateException("cannot reach the daemon");
         calls.add("invoke " + name + " " + mode + " " + event);
-        if (!modes.contains(mode)) throw new Failure(400, "bad_mode", "unknown mode \"" + mode + "\"");
+        if (!modes.contains(mode)) throw new DaemonException(400, "bad_mode", "unknown mode \"" + mode + "\"");
         int now = running.incrementAndGet();
         maxRunning.accumulateAndGet(now, Math::max);
         try {
@@ -78,7 +79,7 @@ final class FakeDaemon implements Daemon {
         } finally {
             running.decrementAndGet();
         }
-        if (event.path("fail").asBoolean()) throw new Failure(500, "handler_error", name + " raised ValueError");
+        if (event.path("fail").asBoolean()) throw new DaemonException(500, "handler_error", name + " raised ValueError");
         return mode.equals("warm") ? Answers.warm(3) : Answers.restore(mode, 100, 5, 4096, 10, 8);
     }
 

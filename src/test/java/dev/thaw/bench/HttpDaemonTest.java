@@ -2,6 +2,8 @@ package dev.thaw.bench;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.thaw.client.DaemonException;
+import dev.thaw.client.DaemonUnreachableException;
 import dev.thaw.common.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,12 +60,12 @@ class HttpDaemonTest {
 
     @Test
     void anUnknownModeIsRecognisedAndOtherErrorsAreNot() {
-        Daemon.Failure f = assertThrows(Daemon.Failure.class, () -> daemon.invoke("old", "faasnap", Json.object()));
+        DaemonException f = assertThrows(DaemonException.class, () -> daemon.invoke("old", "faasnap", Json.object()));
         assertEquals(400, f.status());
-        assertTrue(f.unknownMode());
-        Daemon.Failure died = assertThrows(Daemon.Failure.class, () -> daemon.invoke("new", "vanilla", Json.object()));
+        assertTrue(Daemon.unknownMode(f));
+        DaemonException died = assertThrows(DaemonException.class, () -> daemon.invoke("new", "vanilla", Json.object()));
         assertEquals("vm_failed", died.code());
-        assertFalse(died.unknownMode());
+        assertFalse(Daemon.unknownMode(died));
         assertEquals(5, daemon.invoke("new", "faasnap", Json.object()).path("timing_ms").path("total").asInt());
     }
 
@@ -74,9 +76,9 @@ class HttpDaemonTest {
     }
 
     @Test
-    void anUnreachableDaemonIsAnIllegalStateNamingTheUrl() {
+    void anUnreachableDaemonIsAnUnreachableExceptionNamingTheUrl() {
         server.stop(0);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> daemon.health());
+        DaemonUnreachableException e = assertThrows(DaemonUnreachableException.class, () -> daemon.health());
         assertTrue(e.getMessage().contains("cannot reach the daemon at " + daemon.url()), e.getMessage());
     }
 }

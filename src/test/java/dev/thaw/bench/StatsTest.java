@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class StatsTest {
     @Test
-    void medianOddAndEven() {
+    void medianIsTheNearestRankAndMinMaxTheEnds() {
         assertEquals(new Stats(2, 1, 9), Stats.of(List.of(9.0, 1.0, 2.0)));
-        assertEquals(2.5, Stats.of(List.of(4.0, 1.0, 2.0, 3.0)).median());
+        assertEquals(new Stats(2, 1, 4), Stats.of(List.of(4.0, 1.0, 2.0, 3.0)), "even count: the lower middle value");
         assertTrue(Double.isNaN(Stats.of(List.of()).median()));
     }
 }

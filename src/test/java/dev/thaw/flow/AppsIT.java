@@ -2,7 +2,7 @@ package dev.thaw.flow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ApiServer;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
 import dev.thaw.cli.Main;
 import dev.thaw.common.FileTrees;
 import dev.thaw.common.Json;
@@ -60,7 +60,7 @@ class AppsIT {
     Path runDir;
     Platform platform;
     ApiServer api;
-    ThawClient client;
+    DaemonClient client;
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
@@ -74,7 +74,7 @@ class AppsIT {
         platform = Platform.withQemu(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
                 Duration.ofMinutes(30), limits, null, 0, null, MAX_CALL_DEPTH, null), image, Accel.TCG);
         api = new ApiServer(platform, new InetSocketAddress("127.0.0.1", 0), 1 << 20).start();
-        client = new ThawClient(api.url());
+        client = new DaemonClient(api.url());
         for (String app : List.of("chain", "mapreduce", "pipeline")) {
             CliRun r = cli("app", "deploy", REPO.resolve("apps").resolve(app).toString(), "--daemon", api.url());
             assertEquals(0, r.exit, r.out + r.err);

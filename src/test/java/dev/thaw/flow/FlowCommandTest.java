@@ -189,7 +189,7 @@ class FlowCommandTest {
 
             Run failed = run("--daemon", url + "/broken");
             assertEquals(1, failed.exit());
-            assertEquals("flow: " + url + "/broken/traces?limit=100: HTTP 503: {\"error\": \"store offline\"}\n", failed.err());
+            assertEquals("flow: GET " + url + "/broken/traces?limit=100: HTTP 503: store offline\n", failed.err());
         } finally {
             server.stop(0);
         }

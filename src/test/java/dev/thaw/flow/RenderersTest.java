@@ -22,6 +22,7 @@ class RenderersTest {
         JsonNode json = Json.parse(JsonReport.render(SAMPLE));
         assertEquals(30, json.at("/summary/traces").asInt());
         assertEquals("FOLLOW", json.at("/summary/async_policy").asText());
+        assertEquals("nearest rank", json.at("/summary/percentiles").asText());
         assertTrue(json.at("/summary/duration_p50_us").isIntegralNumber());
         JsonNode trace = json.at("/traces/0");
         assertTrue(trace.get("trace_id").isTextual());
@@ -80,6 +81,7 @@ class RenderersTest {
             assertTrue(html.contains(">" + f + "</text>"), f);
         }
         assertTrue(html.contains("Keep resize warm"));
+        assertTrue(html.contains("percentiles are nearest rank over traces (the smallest value"), "the footer defines p50/p99");
     }
 
     @Test
@@ -100,6 +102,8 @@ class RenderersTest {
         String slowest = SAMPLE.traces().stream()
                 .max(java.util.Comparator.comparingLong(FlowReport.TraceSummary::durationUs)).orElseThrow().traceId();
         assertTrue(text.contains("trace " + slowest), text);
+        assertTrue(text.endsWith("\npercentiles: nearest rank (the smallest value with at least p% of the values at or below it;"
+                + " the median of an even count is the lower middle value)\n"), text);
     }
 
     /**

@@ -25,6 +25,7 @@ class LoadCommandTest {
         assertEquals(0, rc);
         JsonNode r = Json.parse(Files.readString(json));
         JsonNode s = r.get("summary");
+        assertEquals("nearest rank", r.path("percentiles").asText());
         for (String f : List.of("offered_rps", "achieved_rps", "errors", "latency_ms", "schedule_lag_ms", "cold_start_fraction")) {
             assertTrue(s.has(f), "summary." + f);
         }

@@ -1,7 +1,10 @@
 package dev.thaw.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.common.Json;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,6 +13,14 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 
 class LoadRunnerTest {
@@ -60,6 +71,9 @@ class LoadRunnerTest {
             assertEquals(2000, server.requests());
             assertEquals(2000, run.report().total.latency.getTotalCount());
             assertEquals(3, run.report().perFunction.size());
+            var table = new java.io.ByteArrayOutputStream();
+            run.report().printTable(new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertTrue(table.toString(java.nio.charset.StandardCharsets.UTF_8).contains("percentiles: nearest rank ("), "the table defines its percentiles");
             for (int i = 0; i < s.size(); i++) {
                 assertTrue(run.results().sent[i] >= s.at[i], "never sent early");
                 assertTrue(run.results().done[i] >= run.results().sent[i]);
@@ -145,23 +159,6 @@ class LoadRunnerTest {
     }
 
     @Test
-    void slowAnswersTimeOut() throws IOException {
-        try (ScriptedServer server = new ScriptedServer((n, body) -> {
-            try {
-                Thread.sleep(body.contains("\"duration_ms\":0,") ? 2000 : 0); // invocation 0 hangs
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return ScriptedServer.json(200, "{}");
-        })) {
-            Schedule s = schedule(3, 1000, 1);
-            Run run = run(s, server.port(), options(4, Duration.ofMillis(300)));
-            assertEquals(Long.valueOf(1), run.report().total.failures.get("timeout"));
-            assertEquals(2, run.report().total.ok);
-        }
-    }
-
-    @Test
     void staleKeepAliveSocketsAreRetriedOnAFreshConnection() throws IOException {
         // Answers, then closes every connection after its answer without saying so.
         String ok = ScriptedServer.json(200, "{}");
@@ -172,73 +169,208 @@ class LoadRunnerTest {
         }
     }
 
-    @Test
-    void openLoopKeepsSendingWhileEarlierRequestsHang() throws IOException {
-        // The first answer takes 300 ms; later ones must still go out on time on other connections.
-        try (ScriptedServer server = new ScriptedServer((n, body) -> {
-            if (body.contains("\"duration_ms\":0,")) { // invocation 0
+    // ------------------------------------------------ on a manual clock: the test moves time
+
+    /** Options for a run on the manual clock: no lead-in, no progress thread, connections opened on demand. */
+    static LoadRunner.Options clocked(int connections, Duration timeout) {
+        return new LoadRunner.Options(connections, timeout, Duration.ofSeconds(2), 0, 100_000,
+                Duration.ZERO, Duration.ZERO, true, 0);
+    }
+
+    /** The invocation a spin request is for: {@link #schedule} gives invocation i a duration of i ms. */
+    static int invocation(String body) {
+        return Json.parse(body).path("duration_ms").asInt();
+    }
+
+    /**
+     * A server script that answers 200, holding the answer to the chosen invocations until the
+     * test releases them, and reports each request as it arrives.
+     */
+    static final class Holds implements ScriptedServer.Script {
+        private final IntPredicate held;
+        private final BlockingQueue<Integer> arrived = new LinkedBlockingQueue<>();
+        private final Map<Integer, CountDownLatch> gates = new ConcurrentHashMap<>();
+
+        Holds(IntPredicate held) {
+            this.held = held;
+        }
+
+        @Override
+        public String answer(int n, String body) {
+            int i = invocation(body);
+            arrived.add(i);
+            if (held.test(i)) {
                 try {
-                    Thread.sleep(300);
+                    gate(i).await(30, TimeUnit.SECONDS); // bounded: a failed test must not leave the server stuck
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }
             return ScriptedServer.json(200, "{}");
-        })) {
-            Schedule s = schedule(20, 5_000, 1);
-            Run run = run(s, server.port(), options(16, Duration.ofSeconds(5)));
-            assertEquals(20, run.report().total.ok);
-            assertTrue(run.report().total.lag.getMaxValue() < 100_000, "lag " + run.report().total.lag.getMaxValue() + " us");
-            assertTrue(run.results().done[0] - s.at[0] >= 300_000_000L);
+        }
+
+        private CountDownLatch gate(int i) {
+            return gates.computeIfAbsent(i, k -> new CountDownLatch(1));
+        }
+
+        void release(int i) {
+            gate(i).countDown();
+        }
+
+        /** The invocation of the next request the server reads. */
+        int nextArrival() throws InterruptedException {
+            Integer i = arrived.poll(20, TimeUnit.SECONDS);
+            assertNotNull(i, "no request arrived");
+            return i;
+        }
+
+        @Override
+        public String toString() {
+            return "arrived " + arrived;
+        }
+    }
+
+    /** A run on a {@link ManualClock}, on its own thread, while the test moves the clock. */
+    static final class ClockedRun implements AutoCloseable {
+        final ManualClock clock = new ManualClock();
+        final Schedule schedule;
+        final LoadRunner runner;
+        private final CompletableFuture<Results> results = new CompletableFuture<>();
+
+        ClockedRun(Schedule schedule, int port, LoadRunner.Options options) {
+            this.schedule = schedule;
+            var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+            runner = new LoadRunner(schedule, new RequestTemplates(schedule, "127.0.0.1:" + port, "", "faasnap"), address,
+                    options, null, clock);
+            Thread.ofPlatform().name("load-runner").start(() -> {
+                try {
+                    results.complete(runner.run());
+                } catch (Throwable t) {
+                    results.completeExceptionally(t);
+                }
+            });
+        }
+
+        /** Invocations {@code from} to {@code to - 1} fall due one at a time, each once the runner has done all it can before. */
+        void dueInTurn(int from, int to) {
+            for (int i = from; i < to; i++) {
+                clock.awaitIdle();
+                clock.advanceTo(schedule.at[i]);
+            }
+        }
+
+        Run finish() throws Exception {
+            Results r = results.get(20, TimeUnit.SECONDS);
+            Report report = new Report(schedule, r, runner.elapsedNanos());
+            assertTrue(report.balanced());
+            assertEquals(schedule.size(), r.finished());
+            return new Run(report, r, runner);
+        }
+
+        @Override
+        public void close() {
+            if (!results.isDone()) {
+                runner.abort(); // a failed test: end the run rather than leave it waiting for time that never comes
+            }
         }
     }
 
     @Test
-    void theConnectionLimitTurnsIntoScheduleLagNotLoss() throws IOException {
-        try (ScriptedServer server = new ScriptedServer((n, body) -> {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    void aHungAnswerTimesOutAtItsDeadlineAndTheOthersDoNot() throws Exception {
+        Holds holds = new Holds(i -> i == 0);
+        try (ScriptedServer server = new ScriptedServer(holds);
+             ClockedRun run = new ClockedRun(schedule(3, 1000, 1), server.port(), clocked(4, Duration.ofMillis(300)))) {
+            run.dueInTurn(1, 3);
+            run.clock.awaitIdle(() -> run.runner.answered() == 2, "invocations 1 and 2 answered");
+            long deadline = Duration.ofMillis(300).toNanos(); // invocation 0 went out at 0
+            run.clock.advanceTo(deadline);
+            run.clock.awaitIdle(); // still running: at its deadline invocation 0 is not late yet
+            // Deadlines are checked every TIMEOUT_CHECK_NANOS; the last check was at 300 ms.
+            run.clock.advanceTo(deadline + LoadRunner.TIMEOUT_CHECK_NANOS);
+            Run r = run.finish();
+            assertEquals(Long.valueOf(1), r.report().total.failures.get("timeout"));
+            assertEquals(2, r.report().total.ok);
+            assertEquals(deadline + LoadRunner.TIMEOUT_CHECK_NANOS, r.results().done[0], "failed at the first check past its deadline");
+        } finally {
+            holds.release(0);
+        }
+    }
+
+    @Test
+    void openLoopSendsEveryInvocationOnTimeWhileAnEarlierOneHangs() throws Exception {
+        Holds holds = new Holds(i -> i == 0);
+        Schedule s = schedule(20, 5_000, 1);
+        try (ScriptedServer server = new ScriptedServer(holds);
+             // A connection for each: the test moves time faster than the server answers, and only
+             // the hung invocation, not the connection limit, is to stand in the way.
+             ClockedRun run = new ClockedRun(s, server.port(), clocked(s.size(), Duration.ofSeconds(5)))) {
+            run.dueInTurn(1, 20);
+            run.clock.awaitIdle(() -> run.runner.answered() == 19, "the 19 others answered");
+            run.clock.advanceTo(Duration.ofMillis(300));
+            holds.release(0);
+            Run r = run.finish();
+            assertEquals(20, r.report().total.ok);
+            for (int i = 0; i < s.size(); i++) {
+                assertEquals(s.at[i], r.results().sent[i], "invocation " + i + " went out at its scheduled time");
             }
-            return ScriptedServer.json(200, "{}");
-        })) {
-            Schedule s = schedule(20, 1_000, 1); // 1 ms apart, 20 ms service, one connection
-            Run run = run(s, server.port(), options(1, Duration.ofSeconds(5)));
-            assertEquals(20, run.report().total.ok);
-            assertTrue(run.report().total.lag.getMaxValue() > 100_000, "the backlog must show as lag");
+            assertEquals(0, r.report().total.lag.getMaxValue());
+            assertEquals(300_000_000L, r.results().done[0] - s.at[0], "latency runs from the scheduled time");
+        } finally {
+            holds.release(0);
+        }
+    }
+
+    @Test
+    void theConnectionLimitTurnsIntoScheduleLagNotLoss() throws Exception {
+        // One connection, an invocation every 1 ms, 20 ms per answer: each waits for the one before it.
+        Holds holds = new Holds(i -> true);
+        Schedule s = schedule(20, 1_000, 1);
+        try (ScriptedServer server = new ScriptedServer(holds);
+             ClockedRun run = new ClockedRun(s, server.port(), clocked(1, Duration.ofSeconds(5)))) {
+            run.dueInTurn(1, 20); // invocation 0 is out; 1 to 19 wait in the backlog
+            for (int k = 0; k < s.size(); k++) {
+                assertEquals(k, holds.nextArrival(), "in order, one at a time");
+                run.clock.awaitIdle();
+                run.clock.advanceTo(Duration.ofMillis(20L * (k + 1)));
+                holds.release(k);
+            }
+            Run r = run.finish();
+            assertEquals(20, r.report().total.ok);
+            long ms = 1_000_000;
+            for (int k = 0; k < s.size(); k++) {
+                assertEquals(20 * k * ms, r.results().sent[k], "invocation " + k + " went out when the one before was answered");
+                assertEquals(20 * (k + 1) * ms, r.results().done[k]);
+            }
+            // The lag of invocation k is 20k − k ms; the last one waited 361 ms.
+            assertEquals(361_000, r.report().total.lag.getMaxValue(), 361, "the backlog shows as lag");
+        } finally {
+            for (int k = 0; k < s.size(); k++) {
+                holds.release(k);
+            }
         }
     }
 
     @Test
     void abortEndsUnsentAndInFlightInvocationsExactlyOnce() throws Exception {
-        try (ScriptedServer server = new ScriptedServer((n, body) -> {
-            try {
-                Thread.sleep(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        Holds holds = new Holds(i -> true);
+        Schedule s = schedule(100, 20_000, 1);
+        try (ScriptedServer server = new ScriptedServer(holds);
+             ClockedRun run = new ClockedRun(s, server.port(), clocked(4, Duration.ofSeconds(30)))) {
+            run.dueInTurn(1, 4); // four out, one per connection, none answered
+            for (int k = 0; k < 4; k++) {
+                holds.nextArrival();
             }
-            return ScriptedServer.json(200, "{}");
-        })) {
-            Schedule s = schedule(100, 20_000, 1); // 2 s of schedule
-            var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
-            var runner = new LoadRunner(s, new RequestTemplates(s, "x", "", null), address,
-                    options(4, Duration.ofSeconds(30)), null);
-            Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(300);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                runner.abort();
-            });
-            Results r = runner.run();
-            Report report = new Report(s, r, runner.elapsedNanos());
-            assertTrue(report.balanced());
-            Report.Stats t = report.total;
-            assertTrue(t.notSent > 50, "not sent " + t.notSent);
-            assertEquals(Long.valueOf(t.failed), t.failures.get("aborted"));
-            assertEquals(100, t.notSent + t.failed + t.ok);
+            run.clock.awaitIdle();
+            run.runner.abort();
+            Report.Stats t = run.finish().report().total;
+            assertEquals(96, t.notSent);
+            assertEquals(4, t.failed);
+            assertEquals(Long.valueOf(4), t.failures.get("aborted"));
+            assertEquals(0, t.ok);
+        } finally {
+            for (int k = 0; k < s.size(); k++) {
+                holds.release(k);
+            }
         }
     }
 }

@@ -2,7 +2,8 @@ package dev.thaw.platform;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ApiServer;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
+import dev.thaw.client.DaemonException;
 import dev.thaw.common.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,14 +38,14 @@ class AdmissionIT {
     static final Limits LIMITS = new Limits(3, 768, 2, 4, Duration.ofSeconds(3));
     VmFixture vms;
     ApiServer api;
-    ThawClient client;
+    DaemonClient client;
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     void start() throws Exception {
         vms = new VmFixture(LIMITS);
         api = new ApiServer(vms.platform, new InetSocketAddress("127.0.0.1", 0), 1 << 20).start();
-        client = new ThawClient(api.url());
+        client = new DaemonClient(api.url());
         client.deploy("probe", VmFixture.exampleFunction("probe"));
     }
 
@@ -68,7 +69,7 @@ class AdmissionIT {
         }
         assertEquals("succeeded", status.path("state").asText(), status.toString());
         assertEquals("later", status.path("response").path("result").path("echo").path("tag").asText());
-        var e = assertThrows(ThawClient.ApiException.class, () -> client.get("/invocations/inv-unknown"));
+        var e = assertThrows(DaemonException.class, () -> client.get("/invocations/inv-unknown"));
         assertEquals(404, e.status());
     }
 
@@ -138,7 +139,7 @@ class AdmissionIT {
         while (ok == null && System.nanoTime() - t0 < 10_000_000_000L) {
             try {
                 ok = client.invoke("probe", "warm", Json.parse("{\"after\":true}"));
-            } catch (ThawClient.ApiException e) {
+            } catch (DaemonException e) {
                 Thread.sleep(200);
             }
         }

@@ -2,7 +2,8 @@ package dev.thaw.platform;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ApiServer;
-import dev.thaw.api.ThawClient;
+import dev.thaw.client.DaemonClient;
+import dev.thaw.client.DaemonException;
 import dev.thaw.common.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class PlatformIT {
     VmFixture vms;
     ApiServer api;
-    ThawClient client;
+    DaemonClient client;
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
@@ -52,7 +53,7 @@ class PlatformIT {
 
     private void startApi() {
         api = new ApiServer(vms.platform, new InetSocketAddress("127.0.0.1", 0), 64 * 1024).start();
-        client = new ThawClient(api.url());
+        client = new DaemonClient(api.url());
     }
 
     @AfterAll
@@ -131,7 +132,7 @@ class PlatformIT {
 
     @Test
     void handlerExceptionIs500WithTraceback() {
-        var e = assertThrows(ThawClient.ApiException.class,
+        var e = assertThrows(DaemonException.class,
                 () -> client.invoke("probe", "warm", Json.parse("{\"raise\":\"broken input\"}")));
         assertEquals(500, e.status());
         assertEquals("handler_error", e.body().path("error").path("code").asText());
@@ -143,7 +144,7 @@ class PlatformIT {
 
     @Test
     void slowHandlerTimesOutWith504AndTheNextCallWorks() {
-        var e = assertThrows(ThawClient.ApiException.class,
+        var e = assertThrows(DaemonException.class,
                 () -> client.invoke("probe", "vanilla", Json.parse("{\"sleep_s\": 30}")));
         assertEquals(504, e.status());
         assertEquals(1, client.invoke("probe", "warm", Json.parse("{\"n\":1}")).path("result").path("echo").path("n").asInt());
@@ -155,7 +156,7 @@ class PlatformIT {
             try {
                 client.invoke("probe", "vanilla", Json.parse("{\"sleep_s\": 3}"));
                 return 200;
-            } catch (ThawClient.ApiException e) {
+            } catch (DaemonException e) {
                 return e.status();
             }
         });

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-class PercentilesTest {
-    final Percentiles p = new Percentiles(new double[]{0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0},
+class PercentileCurveTest {
+    final PercentileCurve p = new PercentileCurve(new double[]{0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0},
             new double[]{10, 20, 30, 40, 50, 1000, 5000});
 
     @Test
@@ -40,7 +40,7 @@ class PercentilesTest {
 
     @Test
     void flattensNonMonotoneTraceRows() {
-        Percentiles q = new Percentiles(new double[]{0, 0.5, 1}, new double[]{5, 3, 9});
+        PercentileCurve q = new PercentileCurve(new double[]{0, 0.5, 1}, new double[]{5, 3, 9});
         assertEquals(5, q.at(0.5));
     }
 }

@@ -6,9 +6,12 @@ import java.util.SplittableRandom;
  * A distribution known only by a few percentiles, as the Azure traces give them. A draw
  * picks a uniform quantile and interpolates linearly between the two neighbouring
  * percentiles, so every value falls between the neighbours that bracket its quantile.
+ *
+ * <p>This is an input model, not a statistic of measured data: interpolating is what makes
+ * draws continuous. Percentiles of measurements are {@link dev.thaw.common.Percentiles}.
  */
-record Percentiles(double[] quantiles, double[] values) {
-    Percentiles {
+record PercentileCurve(double[] quantiles, double[] values) {
+    PercentileCurve {
         if (quantiles.length != values.length || quantiles.length < 2) {
             throw new IllegalArgumentException("need at least two percentiles");
         }
