@@ -44,7 +44,7 @@ class InstanceManagerTest {
             fake.deploy("a");
             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
             var busy = threads.submit(() -> fake.platform.invoke("a", Json.parse("{\"gate\": \"hold\"}"), Mode.WARM));
-            fake.launcher.awaitInvokes(1);
+            fake.launcher.awaitAtGate(1);
             ThawException e = assertThrows(ThawException.class, () -> fake.platform.invoke("a", empty(), Mode.VANILLA));
             assertEquals(ThawException.Kind.LIMIT, e.kind());
             assertEquals("instances", e.details().path("limit").asText());
@@ -74,7 +74,7 @@ class InstanceManagerTest {
             fake.deploy("a");
             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
             var busy = threads.submit(() -> fake.platform.invoke("a", Json.parse("{\"gate\": \"hold\"}"), Mode.WARM));
-            fake.launcher.awaitInvokes(1);
+            fake.launcher.awaitAtGate(1);
             ThawException e = assertThrows(ThawException.class, () -> fake.deploy("b"));
             assertEquals(ThawException.Kind.LIMIT, e.kind());
             fake.launcher.gate("hold").countDown();
@@ -89,7 +89,7 @@ class InstanceManagerTest {
             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
             var x = threads.submit(() -> fake.platform.invoke("a", Json.parse("{\"gate\": \"g\"}"), Mode.VANILLA));
             var y = threads.submit(() -> fake.platform.invoke("a", Json.parse("{\"gate\": \"g\"}"), Mode.VANILLA));
-            fake.launcher.awaitInvokes(2);
+            fake.launcher.awaitAtGate(2);
             fake.launcher.gate("g").countDown();
             assertNotEquals(x.get().instance(), y.get().instance());
             assertEquals(1, fake.platform.instances().size(), "--max-idle 1: the second instance was stopped");

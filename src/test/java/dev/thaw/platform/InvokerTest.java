@@ -233,7 +233,7 @@ class InvokerTest {
         var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
         CompletableFuture<InvocationResult> a = CompletableFuture.supplyAsync(() -> platform.invoke("hello", event("{\"gate\": \"g\"}"), Mode.VANILLA), threads);
         CompletableFuture<InvocationResult> b = CompletableFuture.supplyAsync(() -> platform.invoke("hello", event("{\"gate\": \"g\"}"), Mode.VANILLA), threads);
-        fake.launcher.awaitInvokes(2);
+        fake.launcher.awaitAtGate(2);
         fake.launcher.gate("g").countDown();
         assertNotEquals(a.get(10, TimeUnit.SECONDS).instance(), b.get(10, TimeUnit.SECONDS).instance());
     }

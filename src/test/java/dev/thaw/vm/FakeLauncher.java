@@ -105,11 +105,11 @@ public final class FakeLauncher implements GuestLauncher {
         return restores.get();
     }
 
-    /** Waits until {@code n} more invoke requests have reached the guests (since the last wait). */
-    public void awaitInvokes(int n) {
+    /** Waits until {@code n} more invocations are waiting at a gate (since the last wait). */
+    public void awaitAtGate(int n) {
         try {
             if (!arrivals.tryAcquire(n, 10, java.util.concurrent.TimeUnit.SECONDS)) {
-                throw new AssertionError("fewer than " + n + " invocations reached the guests");
+                throw new AssertionError("fewer than " + n + " invocations reached a gate");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
