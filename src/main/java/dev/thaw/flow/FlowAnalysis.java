@@ -1,5 +1,8 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Span;
+import dev.thaw.trace.SpanTags;
+import dev.thaw.trace.Trace;
 import dev.thaw.flow.FlowReport.Action;
 import dev.thaw.flow.FlowReport.ColdStart;
 import dev.thaw.flow.FlowReport.EdgeStats;

@@ -1,5 +1,8 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Trace;
+import dev.thaw.trace.TraceFormatException;
+import dev.thaw.trace.TraceReader;
 import dev.thaw.client.DaemonClient;
 import dev.thaw.client.DaemonException;
 import dev.thaw.client.DaemonUnreachableException;

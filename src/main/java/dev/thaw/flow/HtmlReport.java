@@ -1,5 +1,6 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.SpanTags;
 import dev.thaw.common.Percentiles;
 import dev.thaw.flow.FlowReport.ColdStart;
 import dev.thaw.flow.FlowReport.EdgeStats;

@@ -1,5 +1,7 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Span;
+import dev.thaw.trace.Trace;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;

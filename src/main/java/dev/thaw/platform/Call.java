@@ -1,6 +1,6 @@
 package dev.thaw.platform;
 
-import dev.thaw.flow.Tracing;
+import dev.thaw.trace.Tracing;
 import io.opentelemetry.context.Context;
 
 /**

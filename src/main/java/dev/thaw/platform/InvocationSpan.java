@@ -1,8 +1,8 @@
 package dev.thaw.platform;
 
-import dev.thaw.flow.SpanTags;
-import dev.thaw.flow.TraceStore;
-import dev.thaw.flow.Tracing;
+import dev.thaw.trace.SpanTags;
+import dev.thaw.trace.TraceStore;
+import dev.thaw.trace.Tracing;
 import dev.thaw.model.Mode;
 import dev.thaw.model.Phase;
 import io.opentelemetry.api.trace.Span;

@@ -3,7 +3,7 @@ package dev.thaw.platform;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
-import dev.thaw.flow.Tracing;
+import dev.thaw.trace.Tracing;
 import dev.thaw.memory.ProcessStats;
 import dev.thaw.model.Mode;
 import dev.thaw.snapshot.SnapshotCorruptException;

@@ -2,7 +2,7 @@ package dev.thaw.platform;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.thaw.flow.Tracing;
+import dev.thaw.trace.Tracing;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.memory.PageCache;
 import dev.thaw.model.Mode;

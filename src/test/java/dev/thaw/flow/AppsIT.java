@@ -1,5 +1,9 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Span;
+import dev.thaw.trace.SpanTags;
+import dev.thaw.trace.Trace;
+import dev.thaw.trace.TraceReader;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.ApiServer;
 import dev.thaw.client.DaemonClient;

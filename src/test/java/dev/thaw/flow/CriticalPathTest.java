@@ -1,5 +1,7 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Span;
+import dev.thaw.trace.Trace;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Trace;
+import dev.thaw.trace.TraceReader;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;

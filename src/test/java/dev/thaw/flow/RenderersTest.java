@@ -1,5 +1,8 @@
 package dev.thaw.flow;
 
+import dev.thaw.trace.Span;
+import dev.thaw.trace.Trace;
+import dev.thaw.trace.TraceReader;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.common.Json;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 /** A trace file that cannot be read; the message names the source and the problem. */
 public final class TraceFormatException extends IllegalArgumentException {

@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +20,7 @@ class TraceReaderTest {
 
     @Test
     void readsJaegerQueryApiJson() {
-        TraceReader.Result r = TraceReader.read(PublicFixturesTest.FIXTURES.resolve("jaeger-ui-test3.json"));
+        TraceReader.Result r = TraceReader.read(java.nio.file.Path.of("src/test/resources/flow/fixtures").resolve("jaeger-ui-test3.json"));
         assertEquals(TraceReader.Format.JAEGER, r.format());
         Map<String, Span> spans = byId(r.traces().getFirst());
         Span send = spans.get("006c3cf93508f205");
@@ -71,7 +71,7 @@ class TraceReaderTest {
 
     @Test
     void readsZipkinV2AndSplitsSharedClientServerSpans() {
-        TraceReader.Result r = TraceReader.read(PublicFixturesTest.FIXTURES.resolve("zipkin-upload.json"));
+        TraceReader.Result r = TraceReader.read(java.nio.file.Path.of("src/test/resources/flow/fixtures").resolve("zipkin-upload.json"));
         assertEquals(TraceReader.Format.ZIPKIN, r.format());
         assertEquals(1, r.traces().size());
         Map<String, Span> spans = byId(r.traces().getFirst());

@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 

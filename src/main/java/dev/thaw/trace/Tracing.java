@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanContext;

@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;

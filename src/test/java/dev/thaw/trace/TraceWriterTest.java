@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.common.Json;
@@ -100,9 +100,9 @@ class TraceWriterTest {
     @Test
     void flowAnalysisSeesTheSameCallGraphInBothFormats() {
         List<Trace> in = traces(Span.RefType.CHILD_OF);
-        FlowReport direct = FlowAnalysis.analyze(in);
+        dev.thaw.flow.FlowReport direct = dev.thaw.flow.FlowAnalysis.analyze(in);
         for (var text : List.of(Json.write(TraceWriter.jaeger(in)), Json.write(TraceWriter.zipkin(in)))) {
-            FlowReport read = FlowAnalysis.analyze(TraceReader.parse("x", text).traces());
+            dev.thaw.flow.FlowReport read = dev.thaw.flow.FlowAnalysis.analyze(TraceReader.parse("x", text).traces());
             assertEquals(direct.edges(), read.edges());
             assertEquals(direct.functions(), read.functions());
             assertEquals(direct.traces(), read.traces());

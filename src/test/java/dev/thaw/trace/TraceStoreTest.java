@@ -1,4 +1,4 @@
-package dev.thaw.flow;
+package dev.thaw.trace;
 
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
