@@ -1,13 +1,13 @@
 /**
  * Dependency-flow analysis of traces of functions that call functions ({@code thaw flow}).
  *
- * <p>Library use: read traces with {@link dev.thaw.flow.TraceReader} (Jaeger or Zipkin v2 JSON,
- * detected) or build {@link dev.thaw.flow.Span}/{@link dev.thaw.flow.Trace} records directly,
+ * <p>Library use: read traces with {@link dev.thaw.trace.TraceReader} (Jaeger or Zipkin v2 JSON,
+ * detected) or build {@link dev.thaw.trace.Span}/{@link dev.thaw.trace.Trace} records directly,
  * run {@link dev.thaw.flow.FlowAnalysis#analyze(java.util.List)} to get a
  * {@link dev.thaw.flow.FlowReport}, and format it with {@link dev.thaw.flow.TextReport},
  * {@link dev.thaw.flow.JsonReport}, {@link dev.thaw.flow.DotReport} or
  * {@link dev.thaw.flow.HtmlReport}. Tag and phase names the daemon must record are in
- * {@link dev.thaw.flow.SpanTags}.
+ * {@link dev.thaw.trace.SpanTags}.
  *
  * <p>Rules, in one place:
  * <ul>
