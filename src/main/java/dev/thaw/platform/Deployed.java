@@ -2,6 +2,7 @@ package dev.thaw.platform;
 
 import dev.thaw.memory.PageRun;
 import dev.thaw.memory.WorkingSet;
+import dev.thaw.model.Mode;
 import dev.thaw.snapshot.Snapshot;
 
 import java.io.IOException;
@@ -65,7 +66,7 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
     }
 
     /** The strategy for a warm call that finds no idle instance. */
-    dev.thaw.model.Mode defaultRestore() {
-        return dev.thaw.model.Mode.parse(spec().restore());
+    Mode defaultRestore() {
+        return spec().restore();
     }
 }

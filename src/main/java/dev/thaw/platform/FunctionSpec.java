@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
 import dev.thaw.common.StrictJson;
+import dev.thaw.model.Mode;
 
 import java.util.List;
 import java.util.regex.Pattern;
@@ -20,13 +21,14 @@ import java.util.regex.Pattern;
  * @param minWarm instances kept running even when idle past the keep-alive time
  */
 public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
-                           boolean record, String restore, int minWarm) {
+                           boolean record, Mode restore, int minWarm) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final List<String> FIELDS = List.of("name", "runtime", "memory_mib", "vcpus", "timeout_s", "inputs",
             "record", "restore", "min_warm");
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
-    private static final List<String> RESTORES = List.of("vanilla", "reap", "faasnap");
+    /** The strategies a warm miss may restore with. */
+    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.FAASNAP);
 
     public FunctionSpec {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -37,9 +39,9 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         if (vcpus < 1 || vcpus > 8) throw new IllegalArgumentException("vcpus must be 1..8, got " + vcpus);
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) throw new IllegalArgumentException("timeout_s must be 1..3600, got " + timeoutSeconds);
         if (inputs == null || inputs.isNull()) inputs = Json.object();
-        if (restore == null) restore = "faasnap";
+        if (restore == null) restore = Mode.FAASNAP;
         if (!RESTORES.contains(restore)) {
-            throw new IllegalArgumentException("restore must be vanilla, reap or faasnap, got " + restore);
+            throw new IllegalArgumentException("restore must be vanilla, reap or faasnap, got " + restore.id());
         }
         if (minWarm < 0 || minWarm > 64) throw new IllegalArgumentException("min_warm must be 0..64, got " + minWarm);
     }
@@ -69,7 +71,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         Fields f = new Fields(n, source);
         return new FunctionSpec(f.name(), f.choice("runtime", "python3", List.of("python3")),
                 f.integer("memory_mib", 256, 128, 8192), f.integer("vcpus", 1, 1, 8), f.integer("timeout_s", 60, 1, 3600),
-                f.inputs(), f.bool("record", true), f.choice("restore", "faasnap", RESTORES), f.integer("min_warm", 0, 0, 64));
+                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64));
     }
 
     /** Typed reads of function.json's fields, each failing with the file and the field's name. */
@@ -140,7 +142,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         ObjectNode o = Json.object().put("name", name).put("runtime", runtime)
                 .put("memory_mib", memoryMib).put("vcpus", vcpus).put("timeout_s", timeoutSeconds);
         o.set("inputs", inputs);
-        o.put("record", record).put("restore", restore).put("min_warm", minWarm);
+        o.put("record", record).put("restore", restore.id()).put("min_warm", minWarm);
         return o;
     }
 }
