@@ -10,6 +10,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -53,6 +54,8 @@ public final class ApiServer implements AutoCloseable {
                 .port(address.getPort())
                 .backlog(1024)
                 .shutdownHook(false) // the owner closes it (thaw serve has its own hook)
+                .shutdownGracePeriod(Duration.ZERO) // close() stops at once, as it always did; VMs are the platform's to stop
+                .errorHandling(e -> e.includeEntity(true)) // direct handlers get Helidon's message (its safe ones only)
                 .directHandlers(d -> {
                     for (DirectHandler.EventType t : DirectHandler.EventType.values()) d.addHandler(t, Failures::transport);
                 })

@@ -22,7 +22,9 @@ import java.util.OptionalLong;
  * <p>The query is parsed by our own rules rather than Helidon's, because they are the API's
  * contract: form decoding ({@code +} is a space), a bare key is {@code ""}, and the last of
  * repeated keys wins. The body limit is checked against {@code Content-Length} before anything is
- * read, and by reading at most one byte past it otherwise (chunked bodies).
+ * read, and by reading at most one byte past it otherwise (chunked bodies). A refused body that
+ * is short is still drained so that the client reads its 413 on a connection that stays open;
+ * a long one is not read at all, and the answer closes the connection.
  */
 final class Requests {
     /**
@@ -41,14 +43,25 @@ final class Requests {
     byte[] body(ServerRequest req) throws IOException {
         OptionalLong length = req.headers().contentLength();
         if (length.isPresent() && length.getAsLong() > maxBodyBytes) {
-            throw tooLarge(length.getAsLong() > DRAIN_LIMIT);
+            throw tooLarge(length.getAsLong() > DRAIN_LIMIT); // Helidon drains an unread body on a kept connection
         }
         if (!req.content().hasEntity()) return new byte[0];
-        // Not closed: closing would drain a refused body; Helidon drains or drops what is left.
+        // Not closed here: closing would read the whole rest of a refused body, however long.
         InputStream in = req.content().inputStream();
         byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-        if (b.length > maxBodyBytes) throw tooLarge(length.isEmpty() || length.getAsLong() - b.length > DRAIN_LIMIT);
+        if (b.length > maxBodyBytes) throw tooLarge(!drained(in)); // only a chunked body gets here
         return b;
+    }
+
+    /** Reads and drops the rest of a refused body if it is short; false when there is more than {@link #DRAIN_LIMIT}. */
+    private static boolean drained(InputStream in) throws IOException {
+        byte[] sink = new byte[8192];
+        long total = 0;
+        for (int n; (n = in.read(sink)) != -1; ) {
+            total += n;
+            if (total > DRAIN_LIMIT) return false;
+        }
+        return true;
     }
 
     /** An event body: JSON, and an empty body is {@code {}}. */
