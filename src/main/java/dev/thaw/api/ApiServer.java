@@ -8,7 +8,6 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -90,13 +89,17 @@ public final class ApiServer implements AutoCloseable {
         return services.stream().flatMap(s -> s.endpoints().stream()).toList();
     }
 
+    /** Binds and serves; a failure to listen (port in use, no such address) is an exception here. */
     public ApiServer start() {
         try {
             server.start();
-        } catch (UncheckedIOException e) {
-            throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e.getCause());
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot listen on " + address + ": " + e.getMessage(), e);
+        }
+        // Helidon logs a listener that failed to bind and returns; it does not throw.
+        if (!server.isRunning()) {
+            throw new IllegalStateException("cannot listen on " + address + " (in use, or not an address of this host;"
+                    + " the web server logged why above)");
         }
         return this;
     }

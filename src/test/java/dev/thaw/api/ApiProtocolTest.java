@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.ByteArrayInputStream;
+import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -160,6 +162,15 @@ class ApiProtocolTest {
             assertFalse(error.path("message").asText().isEmpty(), a.body());
         }
         assertEquals(200, api.get("/healthz").status());
+    }
+
+    @Test
+    void aPortInUseIsAnErrorAtStart() {
+        ApiServer second = new ApiServer(api.fake.platform, new InetSocketAddress("127.0.0.1", api.api.port()), 1024);
+        IllegalStateException e = assertThrows(IllegalStateException.class, second::start);
+        assertTrue(e.getMessage().contains("cannot listen on"), e.getMessage());
+        second.close();
+        assertEquals(200, api.get("/healthz").status(), "the first server still serves");
     }
 
     @Test
