@@ -1,21 +1,35 @@
 package dev.thaw.api;
 
-/** A failure only the HTTP layer knows (wrong method, body too large): its status, code and message. */
-final class ApiError extends RuntimeException {
-    private final int status;
-    private final String code;
+import io.helidon.http.HeaderName;
+import io.helidon.http.Status;
 
-    ApiError(int status, String code, String message) {
+import java.util.Map;
+
+/**
+ * A failure only the HTTP layer knows (a body too large): its status, code, message and any
+ * headers the answer must carry.
+ */
+final class ApiError extends RuntimeException {
+    private final Status status;
+    private final String code;
+    private final Map<HeaderName, String> headers;
+
+    ApiError(Status status, String code, String message, Map<HeaderName, String> headers) {
         super(message);
         this.status = status;
         this.code = code;
+        this.headers = Map.copyOf(headers);
     }
 
-    int status() {
+    Status status() {
         return status;
     }
 
     String code() {
         return code;
+    }
+
+    Map<HeaderName, String> headers() {
+        return headers;
     }
 }
