@@ -8,6 +8,7 @@ import dev.thaw.platform.Platform;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
 import dev.thaw.vm.HugePageAdvice;
+import dev.thaw.vm.QemuGuest;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -84,7 +85,7 @@ public final class Boot {
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
-        Platform p = Platform.withQemu(cfg, image, a);
+        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout()));
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;
     }

@@ -1,5 +1,6 @@
 package dev.thaw.load;
 
+import dev.thaw.sys.RealTime;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
 import java.io.IOException;

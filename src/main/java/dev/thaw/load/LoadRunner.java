@@ -1,5 +1,6 @@
 package dev.thaw.load;
 
+import dev.thaw.sys.TimerSlack;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;

@@ -1,5 +1,6 @@
 package dev.thaw.load;
 
+import dev.thaw.sys.RealTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

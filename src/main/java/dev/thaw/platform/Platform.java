@@ -9,7 +9,6 @@ import dev.thaw.model.Mode;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.HugePageAdvice;
-import dev.thaw.vm.QemuGuest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -78,12 +77,6 @@ public final class Platform implements AutoCloseable {
     private final Keeper keeper;
     private volatile boolean closed;
 
-    /** A platform whose VMs are QEMU processes. */
-    public static Platform withQemu(Config config, GuestImage image, Accel accel) {
-        return new Platform(config, image, new QemuGuest.Launcher(config.runDir(), accel, config.hugePageAdvice(), config.bootTimeout()),
-                Ticker.SYSTEM, true);
-    }
-
     public Platform(Config config, GuestImage image, GuestLauncher launcher) {
         this(config, image, launcher, Ticker.SYSTEM, true);
     }
@@ -114,6 +107,11 @@ public final class Platform implements AutoCloseable {
         registry.load();
         Thread.ofVirtual().name("snapshot-verifier").start(registry::verifyLoaded);
         if (keeperLoop) keeper.start();
+    }
+
+    public Health health() {
+        return new Health("ok", launcher.accel().name().toLowerCase(java.util.Locale.ROOT), image.key(),
+                config.hugePageAdvice().id(), snapshotsVerified());
     }
 
     public Metrics metrics() {

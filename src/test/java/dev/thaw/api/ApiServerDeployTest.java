@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.common.Json;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.platform.Platform;
+import dev.thaw.platform.QemuPlatform;
 import dev.thaw.vm.Accel;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -41,7 +42,7 @@ class ApiServerDeployTest {
     void start() throws IOException {
         Path data = Files.createDirectories(tmp.resolve("data"));
         Path run = Files.createDirectories(tmp.resolve("run"));
-        platform = Platform.withQemu(Platform.Config.defaults(data, run, tmp.resolve("cache")),
+        platform = QemuPlatform.open(Platform.Config.defaults(data, run, tmp.resolve("cache")),
                 new GuestImage("never-booted", tmp.resolve("image"), "0"), Accel.TCG);
         server = new ApiServer(platform, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1 << 20).start();
     }

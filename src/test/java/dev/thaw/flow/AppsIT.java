@@ -15,6 +15,7 @@ import dev.thaw.guest.GuestImage;
 import dev.thaw.guest.ImageBuilder;
 import dev.thaw.platform.Limits;
 import dev.thaw.platform.Platform;
+import dev.thaw.platform.QemuPlatform;
 import dev.thaw.vm.Accel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,7 +76,7 @@ class AppsIT {
         // Room for every instance the tests keep idle (15), so no test's instances are evicted by another's;
         // idle instances outlive the whole run, so "warm" runs really are warm.
         Limits limits = new Limits(24, 8192, 8, 64, Duration.ofSeconds(30));
-        platform = Platform.withQemu(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
+        platform = QemuPlatform.open(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
                 Duration.ofMinutes(30), limits, null, 0, null, MAX_CALL_DEPTH, null), image, Accel.TCG);
         api = new ApiServer(platform, new InetSocketAddress("127.0.0.1", 0), 1 << 20).start();
         client = new DaemonClient(api.url());

@@ -33,7 +33,7 @@ public final class VmFixture implements AutoCloseable {
     }
 
     public Platform open() {
-        return Platform.withQemu(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
+        return QemuPlatform.open(new Platform.Config(dataDir, runDir, ThawDirs.cache(), Duration.ofSeconds(60), 4,
                 Duration.ofSeconds(60), limits, null), image, Accel.TCG);
     }
 

@@ -1,4 +1,4 @@
-package dev.thaw.load;
+package dev.thaw.sys;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -10,7 +10,7 @@ import java.lang.invoke.MethodHandle;
  * put a floor under the scheduler's lateness. {@code prctl(PR_SET_TIMERSLACK, 1)} asks for
  * 1 ns on the calling thread. Best effort: elsewhere, or if the call fails, nothing changes.
  */
-final class TimerSlack {
+public final class TimerSlack {
     private static final System.Logger LOG = System.getLogger(TimerSlack.class.getName());
     private static final int PR_SET_TIMERSLACK = 29;
 
@@ -34,7 +34,7 @@ final class TimerSlack {
     }
 
     /** Sets the calling thread's timer slack; returns whether it worked. */
-    static boolean minimise() {
+    public static boolean minimise() {
         if (PRCTL == null) {
             return false;
         }

@@ -1,4 +1,4 @@
-package dev.thaw.load;
+package dev.thaw.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -16,13 +16,13 @@ import java.lang.invoke.MethodHandle;
  * loop sleeps between batches, and the kernel's real-time throttling (95% by default) bounds
  * it even if it did not. Needs root or CAP_SYS_NICE; without them nothing changes.
  */
-final class RealTime {
+public final class RealTime {
     private static final System.Logger LOG = System.getLogger(RealTime.class.getName());
     private static final int SCHED_OTHER = 0;
     private static final int SCHED_FIFO = 1;
     private static final MethodHandle SET_SCHEDULER = lookup();
     /** Low among real-time priorities: above every normal thread, below the kernel's own. */
-    static final int PRIORITY = 10;
+    public static final int PRIORITY = 10;
 
     private RealTime() {}
 
@@ -40,12 +40,12 @@ final class RealTime {
     }
 
     /** Puts the calling thread in {@code SCHED_FIFO} at {@code priority} (1–99); returns whether it worked. */
-    static boolean fifo(int priority) {
+    public static boolean fifo(int priority) {
         return set(SCHED_FIFO, priority);
     }
 
     /** Puts the calling thread back in the normal time-sharing class. */
-    static boolean normal() {
+    public static boolean normal() {
         return set(SCHED_OTHER, 0);
     }
 

@@ -1,0 +1,14 @@
+package dev.thaw.platform;
+
+import dev.thaw.guest.GuestImage;
+import dev.thaw.vm.Accel;
+import dev.thaw.vm.QemuGuest;
+
+/** A platform on real QEMU guests, wired as {@code thaw serve} wires it, for the real-VM tests. */
+public final class QemuPlatform {
+    private QemuPlatform() {}
+
+    public static Platform open(Platform.Config config, GuestImage image, Accel accel) {
+        return new Platform(config, image, new QemuGuest.Launcher(config.runDir(), accel, config.hugePageAdvice(), config.bootTimeout()));
+    }
+}
