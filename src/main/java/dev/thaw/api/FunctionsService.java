@@ -65,15 +65,15 @@ final class FunctionsService implements ApiService {
             mode = Mode.parse(query.get("mode"));
         } catch (IllegalArgumentException e) {
             ThawException bad = new ThawException(ThawException.Kind.INVALID, "bad_mode", e.getMessage());
-            platform.countError(name, bad);
+            platform.invoker().countError(name, bad);
             throw bad;
         }
         JsonNode event = requests.event(req);
         Call call = Call.external(req.headers().first(TRACEPARENT).orElse(null));
         if ("true".equals(query.get("async"))) {
-            return Reply.json(Status.ACCEPTED_202, platform.invokeAsync(name, event, mode, call));
+            return Reply.json(Status.ACCEPTED_202, platform.invoker().invokeAsync(name, event, mode, call));
         }
-        InvocationResult result = platform.invoke(name, event, mode, call);
+        InvocationResult result = platform.invoker().invoke(name, event, mode, call);
         Reply reply = Reply.json(Status.OK_200, result);
         return result.traceparent() == null ? reply : reply.with(TRACEPARENT, result.traceparent());
     }

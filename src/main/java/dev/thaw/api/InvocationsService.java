@@ -27,7 +27,7 @@ final class InvocationsService implements ApiService {
     }
 
     private Reply show(String id) {
-        AsyncInvocations.Status status = platform.invocation(id);
+        AsyncInvocations.Status status = platform.invoker().invocation(id);
         ObjectNode o = Json.MAPPER.valueToTree(status);
         if (status.errorKind() != null) o.put("status", ErrorStatus.of(status.errorKind()).code());
         else if (status.response() != null) o.put("status", Status.OK_200.code());

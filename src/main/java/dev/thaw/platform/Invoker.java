@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A guest may call other functions ({@link #serveGuestCall}); such a call is an invocation
  * whose trace parent is the caller's guest execution, one level deeper in the call chain.
  */
-final class Invoker {
+public final class Invoker {
     private final Platform.Config config;
     private final FunctionRegistry registry;
     private final Admission admission;
@@ -59,7 +59,7 @@ final class Invoker {
     }
 
     /** Runs one invocation once the function has a free concurrency slot (bounded queue). */
-    InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
+    public InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
         try (Admission.Ticket ticket = admission.enter(function)) {
             ticket.awaitTurn();
@@ -71,7 +71,7 @@ final class Invoker {
     }
 
     /** Accepts an invocation to run in the background: it takes its queue place now (LIMIT if the queue is full). */
-    AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
+    public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
         Admission.Ticket ticket;
         try {
@@ -91,12 +91,17 @@ final class Invoker {
         });
     }
 
+    /** Status and result of an asynchronous invocation (NOT_FOUND once it expired). */
+    public AsyncInvocations.Status invocation(String id) {
+        return async.get(id);
+    }
+
     AsyncInvocations async() {
         return async;
     }
 
     /** Counts a failed invocation by its error code (also for failures found before the platform saw it, e.g. a bad mode). */
-    void countError(String function, ThawException e) {
+    public void countError(String function, ThawException e) {
         metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
                 Metrics.labels("code", e.code(), "function", function));
     }

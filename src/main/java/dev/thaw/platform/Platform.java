@@ -181,7 +181,7 @@ public final class Platform implements AutoCloseable {
     }
 
     public AsyncInvocations.Status invocation(String id) {
-        return invoker.async().get(id);
+        return invoker.invocation(id);
     }
 
     /** Counts a failed invocation by its error code (also for failures found before the platform saw it, e.g. a bad mode). */
@@ -241,7 +241,8 @@ public final class Platform implements AutoCloseable {
         return instances;
     }
 
-    Invoker invoker() {
+    /** The invocation path; the HTTP API calls it directly. */
+    public Invoker invoker() {
         return invoker;
     }
 
