@@ -6,6 +6,7 @@ import dev.thaw.model.Mode;
 import dev.thaw.model.Phase;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.Guest;
+import dev.thaw.vm.VmConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
  * <pre>
  *   prepare        before the clock starts (CACHED: fill the page cache; not part of the time)
  *   begin          before the VMM starts: choose the memory file, start concurrent work (FAASNAP)
+ *   configure      the VM to launch (its memory backend)
  *   launch VMM ─ loadState
  *   beforeResume   the guest is loaded but paused (REAP: read the working set)
  *   resume ─ request ─ reply
@@ -49,6 +51,14 @@ interface RestoreStrategy {
     interface Attempt {
         /** The memory file the VMM maps (private, copy-on-write). */
         Path memoryFile();
+
+        /**
+         * The VM to launch, from the restore's default (the memory file mapped private). A strategy
+         * that serves guest memory itself (a userfaultfd backend) changes the memory backend here.
+         */
+        default VmConfig configure(VmConfig vm) {
+            return vm;
+        }
 
         /** Runs after the device state is loaded and before the guest resumes; may add a phase. */
         default void beforeResume(Guest guest, Timing.Clock clock) {}

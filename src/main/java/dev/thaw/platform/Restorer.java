@@ -66,8 +66,8 @@ final class Restorer {
         GuestImage img = imageFor(snap);
         RestoreStrategy.Attempt attempt = strategy.begin(d, clock);
         track(d.name(), attempt.background());
-        VmConfig cfg = VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
-                attempt.memoryFile(), snap.vmstateFile());
+        VmConfig cfg = attempt.configure(VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
+                attempt.memoryFile(), snap.vmstateFile()));
         InstanceManager.Reservation reservation = instances.reserve(m.memoryMib());
         Guest guest;
         try {
