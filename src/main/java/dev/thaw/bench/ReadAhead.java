@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A temporary {@code read_ahead_kb} for the block device that holds the snapshots: how much the
  * kernel reads around each page fault decides how many round trips a vanilla restore makes, so
- * benchmarks compare settings (design.md §4).
+ * benchmarks compare settings (docs/design.md §4).
  *
  * <p>The setting is machine-wide and outlives the process, so putting the old value back is not
  * optional: {@link #close()} restores it, and a shutdown hook does the same when the JVM exits

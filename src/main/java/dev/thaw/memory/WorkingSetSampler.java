@@ -15,9 +15,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Why pagemap and not the page cache: with this host's 8 MiB readahead one fault brings in
  * thousands of pages the guest never touches, so {@code mincore} residency overstates the
- * working set; the VMM's page tables say exactly which pages it mapped (design.md §4). A private
- * file mapping only gains entries by faults, so each sample's new pages form the next
- * working-set group. Reading 64 K pagemap entries takes a few ms, which bounds the interval.
+ * working set; the VMM's page tables say which pages it mapped (docs/design.md §4). They are
+ * not exactly the pages the guest touched: the kernel's fault-around maps neighbouring cached
+ * pages with each fault, so a record taken with a large read-ahead is larger (hello: 26 MiB at
+ * read_ahead_kb 128 or 8192, 5.1 MiB at 0). A private file mapping only gains entries by
+ * faults, so each sample's new pages form the next working-set group. Reading 64 K pagemap entries takes a few ms, which bounds the interval.
  */
 public final class WorkingSetSampler implements AutoCloseable {
     private final long pid;

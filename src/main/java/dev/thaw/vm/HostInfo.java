@@ -14,7 +14,7 @@ public final class HostInfo {
 
     /**
      * The host TSC frequency in kHz, passed to the guest as {@code tsc_early_khz}: without it the
-     * microvm guest calibrates the TSC itself and hangs in about one boot of six (design.md §4).
+     * microvm guest calibrates the TSC itself and hangs in about one boot of six (docs/design.md §4).
      */
     public static long tscKhz() {
         if (tscKhz == 0) {
