@@ -1,7 +1,5 @@
 package dev.thaw.cli;
 
-
-import dev.thaw.flow.FlowCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
