@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
                 FlowCommand.class,
                 AppCommand.class,
                 InvokeCommand.class,
-                dev.thaw.load.LoadCommand.class,
+                LoadCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
