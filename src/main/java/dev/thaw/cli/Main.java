@@ -1,7 +1,5 @@
 package dev.thaw.cli;
 
-
-import dev.thaw.flow.FlowCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,7 +16,7 @@ import picocli.CommandLine.Command;
                 FlowCommand.class,
                 AppCommand.class,
                 InvokeCommand.class,
-                dev.thaw.load.LoadCommand.class,
+                LoadCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,7 +1,5 @@
 package dev.thaw.flow;
 
-import dev.thaw.trace.Span;
-import dev.thaw.trace.SpanTags;
 import dev.thaw.trace.Trace;
 import dev.thaw.flow.FlowReport.Action;
 import dev.thaw.flow.FlowReport.ColdStart;
@@ -9,6 +7,8 @@ import dev.thaw.flow.FlowReport.EdgeStats;
 import dev.thaw.flow.FlowReport.FunctionStats;
 import dev.thaw.flow.FlowReport.Recommendation;
 import dev.thaw.flow.FlowReport.TraceSummary;
+import dev.thaw.flow.TraceAnalysis.Cold;
+import dev.thaw.flow.TraceAnalysis.Invocation;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,10 +30,10 @@ import java.util.TreeMap;
  * it, so the function-level graph collapses spans of one service: an edge caller -> callee is an
  * invocation of callee whose nearest enclosing invocation runs in caller.
  *
- * <p>Per trace the analysis computes the critical path ({@link CriticalPath}), the call-tree
- * shape, and the cold starts whose restore lay on the path; over all traces it aggregates edge
- * statistics, each function's share of the critical path, a bottleneck ranking and warm-keeping
- * recommendations. Usable as a library: {@code FlowAnalysis.analyze(traces)}.
+ * <p>Per trace the analysis ({@link TraceAnalysis}) computes the critical path
+ * ({@link CriticalPath}), the call-tree shape, and the cold starts whose restore lay on the path;
+ * over all traces it aggregates edge statistics, each function's share of the critical path, a
+ * bottleneck ranking and warm-keeping recommendations. Usable as a library: {@code FlowAnalysis.analyze(traces)}.
  */
 public final class FlowAnalysis {
 
@@ -52,13 +52,13 @@ public final class FlowAnalysis {
 
     public static FlowReport analyze(List<Trace> traces, Options options) {
         List<String> warnings = new ArrayList<>();
-        List<TraceWork> work = new ArrayList<>(traces.size());
+        List<TraceAnalysis> work = new ArrayList<>(traces.size());
         for (Trace trace : traces) {
-            work.add(new TraceWork(trace, options.asyncPolicy(), warnings::add));
+            work.add(new TraceAnalysis(trace, options.asyncPolicy(), warnings::add));
         }
         Map<String, Long> warmP50 = warmDurationP50(work);
         List<ColdStart> coldStarts = new ArrayList<>();
-        for (TraceWork w : work) {
+        for (TraceAnalysis w : work) {
             w.findColdStarts(warmP50, coldStarts);
         }
         coldStarts.sort(Comparator.comparingLong(ColdStart::onPathUs).reversed()
@@ -66,191 +66,17 @@ public final class FlowAnalysis {
 
         List<FunctionStats> functions = functionStats(work);
         List<EdgeStats> edges = edgeStats(work);
-        List<TraceSummary> summaries = work.stream().map(TraceWork::summary).toList();
+        List<TraceSummary> summaries = work.stream().map(TraceAnalysis::summary).toList();
         return new FlowReport(summary(work, functions.size(), edges.size(), options.asyncPolicy()),
                 functions, edges, summaries, List.copyOf(coldStarts), recommendations(work),
                 List.copyOf(warnings));
     }
 
-    // ---- per trace -------------------------------------------------------------------------
-
-    /**
-     * An invocation span, the invocation that called it (null for roots) and its call depth.
-     * Identity equality: invocations are keys of maps, and a record would hash the caller chain.
-     */
-    private static final class Invocation {
-        final Span span;
-        final Invocation caller;
-        final int depth;
-        final List<Span> restorePhases;
-
-        Invocation(Span span, Invocation caller, int depth, List<Span> restorePhases) {
-            this.span = span;
-            this.caller = caller;
-            this.depth = depth;
-            this.restorePhases = restorePhases;
-        }
-
-        String function() {
-            return span.function();
-        }
-    }
-
-    /** The cold start of one invocation and how much of it lay on the critical path. */
-    private record Cold(Invocation invocation, long restoreUs, long onPathUs, String source, boolean known) {}
-
-    private static final class TraceWork {
-        final Trace trace;
-        final SpanTree tree;
-        final CriticalPath.Result path;
-        final List<Invocation> invocations = new ArrayList<>();
-        final Map<String, Invocation> ownerOf = new HashMap<>();
-        final Map<String, List<CriticalPathSection>> sectionsBySpan = new HashMap<>();
-        final Set<Invocation> onPath = new LinkedHashSet<>();
-        final Map<String, Long> pathByFunction = new TreeMap<>();
-        final Set<String> functions = new LinkedHashSet<>();
-        final List<Cold> colds = new ArrayList<>();
-        int depth;
-        int fanOut;
-        int width;
-
-        TraceWork(Trace trace, AsyncPolicy policy, java.util.function.Consumer<String> warn) {
-            this.trace = trace;
-            this.tree = SpanTree.build(trace, warn);
-            this.path = CriticalPath.compute(tree, policy);
-            findInvocations();
-            for (CriticalPathSection s : path.sections()) {
-                sectionsBySpan.computeIfAbsent(s.spanId(), id -> new ArrayList<>()).add(s);
-                pathByFunction.merge(s.function(), s.lengthUs(), Long::sum);
-                Invocation owner = ownerOf.get(s.spanId());
-                if (owner != null) {
-                    onPath.add(owner);
-                }
-            }
-        }
-
-        private void findInvocations() {
-            Map<Invocation, Integer> calls = new HashMap<>();
-            Map<Integer, Integer> perDepth = new HashMap<>();
-            for (Span span : tree.depthFirst()) {
-                functions.add(span.function());
-                Span parent = tree.parent(span);
-                Invocation owner = parent == null ? null : ownerOf.get(parent.spanId());
-                boolean invocation = parent == null || !span.function().equals(parent.function())
-                        || span.operation().startsWith(SpanTags.INVOKE_PREFIX);
-                if (!invocation) {
-                    ownerOf.put(span.spanId(), owner);
-                    continue;
-                }
-                List<Span> phases = tree.children(span).stream()
-                        .filter(c -> SpanTags.RESTORE_PHASES.contains(c.operation()) && c.function().equals(span.function()))
-                        .toList();
-                Invocation inv = new Invocation(span, owner, owner == null ? 1 : owner.depth + 1, phases);
-                invocations.add(inv);
-                ownerOf.put(span.spanId(), inv);
-                if (owner != null) {
-                    fanOut = Math.max(fanOut, calls.merge(owner, 1, Integer::sum));
-                }
-                width = Math.max(width, perDepth.merge(inv.depth, 1, Integer::sum));
-                depth = Math.max(depth, inv.depth);
-            }
-        }
-
-        /** Time the critical path spent in {@code spans} within [from, to). */
-        long pathOverlap(List<Span> spans, long from, long to) {
-            long sum = 0;
-            for (Span span : spans) {
-                for (CriticalPathSection s : sectionsBySpan.getOrDefault(span.spanId(), List.of())) {
-                    sum += Math.max(0, Math.min(to, s.endUs()) - Math.max(from, s.startUs()));
-                }
-            }
-            return sum;
-        }
-
-        void findColdStarts(Map<String, Long> warmP50, List<ColdStart> out) {
-            for (Invocation inv : invocations) {
-                if (!isCold(inv)) {
-                    continue;
-                }
-                Cold cold = measure(inv, warmP50);
-                colds.add(cold);
-                if (cold.onPathUs > 0 || !cold.known && onPath.contains(inv)) {
-                    out.add(new ColdStart(trace.traceId(), inv.span.spanId(), inv.function(),
-                            inv.span.tag(SpanTags.RESTORE_STRATEGY), cold.restoreUs, cold.onPathUs, cold.source));
-                }
-            }
-        }
-
-        private Cold measure(Invocation inv, Map<String, Long> warmP50) {
-            List<Span> own = new ArrayList<>(inv.restorePhases);
-            own.add(inv.span);
-            if (!inv.restorePhases.isEmpty()) {
-                // Phases may overlap (FaaSnap prefetches while the VMM starts): count the union.
-                List<Span> phases = new ArrayList<>(inv.restorePhases);
-                phases.sort(SpanTree.BY_START);
-                long restore = 0;
-                long onPath = 0;
-                long coveredTo = Long.MIN_VALUE;
-                for (Span p : phases) {
-                    long from = Math.max(p.startUs(), coveredTo);
-                    if (p.endUs() > from) {
-                        restore += p.endUs() - from;
-                        onPath += pathOverlap(own, from, p.endUs());
-                        coveredTo = p.endUs();
-                    }
-                }
-                return new Cold(inv, restore, onPath, "phases", true);
-            }
-            Double ms = number(inv.span.tag(SpanTags.COLDSTART_MS));
-            if (ms != null && ms > 0) {
-                long restore = Math.round(ms * 1000);
-                long start = inv.span.startUs();
-                return new Cold(inv, restore, pathOverlap(own, start, start + restore), "tag", true);
-            }
-            Long warm = warmP50.get(inv.function());
-            if (warm == null) {
-                return new Cold(inv, 0, 0, "unknown", false);
-            }
-            long restore = Math.max(0, inv.span.durationUs() - warm);
-            long start = inv.span.startUs();
-            return new Cold(inv, restore, pathOverlap(own, start, start + restore), "baseline", true);
-        }
-
-        TraceSummary summary() {
-            List<String> roots = tree.roots.stream().map(Span::function).distinct().toList();
-            long pathUs = path.pathUs();
-            return new TraceSummary(trace.traceId(), roots, path.startUs(), path.endUs(), path.durationUs(),
-                    tree.spans.size(), depth, fanOut, width, pathUs, path.durationUs() - pathUs,
-                    new LinkedHashMap<>(pathByFunction), path.sections());
-        }
-    }
-
-    /** Cold if {@code faas.coldstart} says so; without that tag, if it has restore phases or a restore time. */
-    private static boolean isCold(Invocation inv) {
-        String flag = inv.span.tag(SpanTags.COLDSTART);
-        if (flag != null) {
-            return flag.equalsIgnoreCase("true") || flag.equals("1");
-        }
-        Double ms = number(inv.span.tag(SpanTags.COLDSTART_MS));
-        return !inv.restorePhases.isEmpty() || ms != null && ms > 0;
-    }
-
-    private static Double number(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return Double.parseDouble(text.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static Map<String, Long> warmDurationP50(List<TraceWork> work) {
+    private static Map<String, Long> warmDurationP50(List<TraceAnalysis> work) {
         Map<String, List<Long>> warm = new HashMap<>();
-        for (TraceWork w : work) {
+        for (TraceAnalysis w : work) {
             for (Invocation inv : w.invocations) {
-                if (!isCold(inv)) {
+                if (!inv.isCold()) {
                     warm.computeIfAbsent(inv.function(), f -> new ArrayList<>()).add(inv.span.durationUs());
                 }
             }
@@ -260,9 +86,9 @@ public final class FlowAnalysis {
         return p50;
     }
 
-    // ---- aggregates ------------------------------------------------------------------------
+    // ---- aggregates over the traces --------------------------------------------------------
 
-    private static FlowReport.Summary summary(List<TraceWork> work, int functions, int edges, AsyncPolicy policy) {
+    private static FlowReport.Summary summary(List<TraceAnalysis> work, int functions, int edges, AsyncPolicy policy) {
         long[] durations = work.stream().mapToLong(w -> w.path.durationUs()).toArray();
         int[] depths = work.stream().mapToInt(w -> w.depth).toArray();
         int[] fanOuts = work.stream().mapToInt(w -> w.fanOut).toArray();
@@ -284,7 +110,7 @@ public final class FlowAnalysis {
         return max;
     }
 
-    private static List<FunctionStats> functionStats(List<TraceWork> work) {
+    private static List<FunctionStats> functionStats(List<TraceAnalysis> work) {
         Set<String> names = new LinkedHashSet<>();
         work.forEach(w -> names.addAll(w.functions));
         long allDurations = work.stream().mapToLong(w -> w.path.durationUs()).sum();
@@ -298,7 +124,7 @@ public final class FlowAnalysis {
             List<Long> times = new ArrayList<>();
             List<Double> shares = new ArrayList<>();
             int tracesOnPath = 0;
-            for (TraceWork w : work) {
+            for (TraceAnalysis w : work) {
                 for (Invocation inv : w.invocations) {
                     if (inv.function().equals(f)) {
                         invocations++;
@@ -306,10 +132,10 @@ public final class FlowAnalysis {
                     }
                 }
                 for (Cold c : w.colds) {
-                    if (c.invocation.function().equals(f)) {
+                    if (c.invocation().function().equals(f)) {
                         coldStarts++;
-                        coldOnPath += c.onPathUs > 0 ? 1 : 0;
-                        coldOnPathUs += c.onPathUs;
+                        coldOnPath += c.onPathUs() > 0 ? 1 : 0;
+                        coldOnPathUs += c.onPathUs();
                     }
                 }
                 if (!w.functions.contains(f)) {
@@ -340,11 +166,11 @@ public final class FlowAnalysis {
         return List.copyOf(ranked);
     }
 
-    private static List<EdgeStats> edgeStats(List<TraceWork> work) {
+    private static List<EdgeStats> edgeStats(List<TraceAnalysis> work) {
         record Key(String caller, String callee) {}
         Map<Key, List<Invocation>> calls = new LinkedHashMap<>();
         Map<Key, Integer> onPath = new HashMap<>();
-        for (TraceWork w : work) {
+        for (TraceAnalysis w : work) {
             for (Invocation inv : w.invocations) {
                 if (inv.caller == null) {
                     continue;
@@ -375,26 +201,26 @@ public final class FlowAnalysis {
      * restore. The estimated saving is the cold-start time on the path at p50 over the traces it
      * affected.
      */
-    private static List<Recommendation> recommendations(List<TraceWork> work) {
+    private static List<Recommendation> recommendations(List<TraceAnalysis> work) {
         Map<String, List<Long>> perTrace = new TreeMap<>();     // function -> cold time on path, per affected trace
         Map<String, List<Long>> leads = new HashMap<>();         // function -> caller start to call, per cold call on path
         Map<String, Map<String, Integer>> callers = new HashMap<>();
         Map<String, Integer> entryColds = new HashMap<>();       // cold starts on the path with no caller
         Map<String, Integer> tracesWith = new HashMap<>();
-        for (TraceWork w : work) {
+        for (TraceAnalysis w : work) {
             w.functions.forEach(f -> tracesWith.merge(f, 1, Integer::sum));
             Map<String, Long> sum = new HashMap<>();
             for (Cold c : w.colds) {
-                if (c.onPathUs <= 0) {
+                if (c.onPathUs() <= 0) {
                     continue;
                 }
-                String f = c.invocation.function();
-                sum.merge(f, c.onPathUs, Long::sum);
-                Invocation caller = c.invocation.caller;
+                String f = c.invocation().function();
+                sum.merge(f, c.onPathUs(), Long::sum);
+                Invocation caller = c.invocation().caller;
                 if (caller == null) {
                     entryColds.merge(f, 1, Integer::sum);
                 } else {
-                    leads.computeIfAbsent(f, k -> new ArrayList<>()).add(c.invocation.span.startUs() - caller.span.startUs());
+                    leads.computeIfAbsent(f, k -> new ArrayList<>()).add(c.invocation().span.startUs() - caller.span.startUs());
                     callers.computeIfAbsent(f, k -> new TreeMap<>()).merge(caller.function(), 1, Integer::sum);
                 }
             }

@@ -3,11 +3,16 @@ package dev.thaw.load;
 import java.time.Duration;
 import java.util.Locale;
 
-/** Durations written as people write them: {@code 500ms}, {@code 60s}, {@code 2m}, {@code 1h}, {@code 90} (seconds). */
-final class Durations {
+/**
+ * Durations written as people write them: {@code 500ms}, {@code 60s}, {@code 2m}, {@code 1h},
+ * {@code 90} (seconds), also {@code us}. One syntax for workload files and {@code thaw load}'s
+ * options, so this is public.
+ */
+public final class Durations {
     private Durations() {}
 
-    static Duration parse(String text) {
+    /** Parses {@code text}; IllegalArgumentException (naming it) if it is not a non-negative duration. */
+    public static Duration parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         double factorNanos;
         String number;
@@ -44,13 +49,5 @@ final class Durations {
 
     static double seconds(Duration d) {
         return d.toNanos() / 1e9;
-    }
-
-    /** Picocli converter for options that take a duration. */
-    static final class Converter implements picocli.CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            return parse(value);
-        }
     }
 }

@@ -5,22 +5,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 
 /**
  * Plays a {@link Schedule} against an HTTP target, open loop.
@@ -28,7 +18,7 @@ import org.HdrHistogram.Recorder;
  * <p>Design: one platform thread is both the clock and the network. It walks the
  * pre-computed schedule and, for every invocation that is due, writes the request on an idle
  * HTTP/1.1 keep-alive connection (or opens a new one, non-blocking); between due times it
- * reads and parses answers from a {@link Selector} over all its connections. One request is
+ * reads and parses answers from a {@link java.nio.channels.Selector} over all its connections. One request is
  * in flight per connection (no pipelining: a slow invocation must not hold up the next), so
  * concurrency comes from connections, up to a limit; beyond it an invocation waits in a
  * backlog until a connection frees up, and the wait shows as schedule lag.
@@ -52,6 +42,10 @@ import org.HdrHistogram.Recorder;
  *
  * <p>All time is read from, and all waiting done through, a {@link LoadClock}: the system's in a
  * real run, a manual one in tests that must control when time moves.
+ *
+ * <p>This class is the loop and the life of an invocation (due, sent, answered, failed, retried,
+ * timed out); the sockets are {@link Connections} of {@link Connection}s, the outcomes are
+ * recorded in {@link Accounting}, and {@link Progress} prints the progress line.
  */
 final class LoadRunner {
     /**
@@ -64,7 +58,8 @@ final class LoadRunner {
      * @param progressEvery   period of the progress line (zero: none)
      * @param keepInstances   record each invocation's instance (for the CSV)
      * @param preconnect      connections opened before the first invocation is due; negative: as many
-     *                        as invocations fall in the schedule's busiest {@value #PRECONNECT_WINDOW_MILLIS} ms
+     *                        as invocations fall in the schedule's busiest
+     *                        {@value Connections#PRECONNECT_WINDOW_MILLIS} ms (at least 8)
      */
     record Options(int maxConnections, Duration timeout, Duration connectTimeout, long spinNanos, long tickNanos,
                    Duration leadIn, Duration progressEvery, boolean keepInstances, int preconnect) {
@@ -74,41 +69,27 @@ final class LoadRunner {
         }
     }
 
-    private static final int NONE = -1;
-    private static final long HIGHEST_MICROS = 3_600_000_000L;
     /** Deadlines are checked this often, so a late invocation fails up to this much after its deadline. */
     static final long TIMEOUT_CHECK_NANOS = 10_000_000;
     private static final long EPOLL_MARGIN_MILLIS = 2;
-    static final long PRECONNECT_WINDOW_MILLIS = 25;
+    private static final int NONE = Connection.NONE;
 
     private final Schedule schedule;
     private final RequestTemplates requests;
-    private final InetSocketAddress address;
     private final Options options;
     private final PrintStream progressOut;
-    private final Results results;
     private final LoadClock clock;
+    private final Accounting accounting;
+    private final Connections connections;
     /** {@link #ready}, bound once: a method reference made at each select would be an allocation per tick. */
     private final Consumer<SelectionKey> onReady = this::ready;
 
-    private final Recorder latency = new Recorder(HIGHEST_MICROS, 3);
-    private final Recorder lag = new Recorder(HIGHEST_MICROS, 3);
-    private final LongAdder sent = new LongAdder();
-    private final LongAdder ok = new LongAdder();
-    private final LongAdder rejected = new LongAdder();
-    private final LongAdder httpErrors = new LongAdder();
-    private final LongAdder failed = new LongAdder();
-
     // Owned by the loop thread.
-    private Selector selector;
-    private final ArrayDeque<Conn> idle = new ArrayDeque<>();
-    private final List<Conn> conns = new ArrayList<>();
     private final IntRing backlog = new IntRing();
     private final Reply reply = new Reply();
     private final RequestTemplates.Buffer request;
     private int inFlight;
     private long nextTimeoutCheck;
-    private volatile int connectionCount;
 
     private volatile Thread loopThread;
     private volatile boolean aborted;
@@ -127,10 +108,10 @@ final class LoadRunner {
         }
         this.schedule = schedule;
         this.requests = requests;
-        this.address = address;
         this.options = options;
         this.progressOut = progressOut;
-        this.results = new Results(schedule.size(), options.keepInstances());
+        this.accounting = new Accounting(schedule, options.keepInstances());
+        this.connections = new Connections(address, options.maxConnections(), options.connectTimeout().toNanos());
         this.request = requests.newBuffer();
         this.clock = clock;
     }
@@ -142,10 +123,7 @@ final class LoadRunner {
         if (t != null) {
             LockSupport.unpark(t);
         }
-        Selector s = selector;
-        if (s != null) {
-            s.wakeup();
-        }
+        connections.wakeup();
     }
 
     /** Nanoseconds from the schedule's zero to the end of the last invocation (valid after {@link #run()}). */
@@ -153,93 +131,40 @@ final class LoadRunner {
         return end - start;
     }
 
+    /** Invocations answered so far, any status; safe to read from any thread. */
+    long answered() {
+        return accounting.answered();
+    }
+
     /** Runs the whole schedule on the calling thread and returns when every invocation has ended. */
     Results run() throws IOException {
-        selector = Selector.open();
+        connections.start();
         loopThread = Thread.currentThread();
         TimerSlack.minimise();
-        preconnect();
+        connections.preconnect(options.preconnect(), schedule, clock);
         start = clock.nanoTime() + options.leadIn().toNanos();
-        Thread progress = startProgress();
+        Progress progress = progressOut == null || options.progressEvery().toNanos() <= 0 ? null
+                : new Progress(progressOut, options.progressEvery().toNanos(), clock, schedule, accounting, connections, start);
+        if (progress != null) {
+            progress.start();
+        }
         try {
             loop();
         } finally {
             end = Math.max(clock.nanoTime(), start);
-            for (Conn c : new ArrayList<>(conns)) {
-                close(c);
-            }
-            selector.close();
+            connections.closeAll();
             if (progress != null) {
-                progress.interrupt();
-                try {
-                    progress.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                progress.stop();
             }
         }
+        Results results = accounting.results;
         if (results.finished() != results.size()) {
             throw new IllegalStateException(results.size() - results.finished() + " invocations never ended");
         }
-        if (progressOut != null && options.progressEvery().toNanos() > 0) {
-            progressOut.println(progressLine(end - start, -1, -1));
+        if (progress != null) {
+            progress.printFinal(end - start);
         }
         return results;
-    }
-
-    /**
-     * Opens the first connections before the clock starts. Opening them on demand costs: let
-     * the first answers be a little slow and a fast run opens hundreds of connections in a
-     * burst, each a few syscalls, while due invocations wait — measured, a 90 ms lag spike at
-     * 20,000/s with 32 connections ready, none with 512. By default as many as the busiest
-     * {@value #PRECONNECT_WINDOW_MILLIS} ms of the schedule sends (at least 8). A target that is
-     * not there is not an error here; the invocations will say so.
-     */
-    private void preconnect() throws IOException {
-        int wanted = options.preconnect() >= 0 ? options.preconnect()
-                : Math.max(8, busiest(PRECONNECT_WINDOW_MILLIS * 1_000_000));
-        int count = Math.min(wanted, Math.min(options.maxConnections(), schedule.size()));
-        long deadline = clock.nanoTime() + options.connectTimeout().toNanos();
-        for (int k = 0; k < count; k++) {
-            Conn c = new Conn();
-            try {
-                c.open(clock.nanoTime());
-            } catch (IOException e) {
-                return;
-            }
-            idle.addLast(c);
-        }
-        while (clock.nanoTime() < deadline && idle.stream().anyMatch(c -> !c.connected)) {
-            clock.select(selector, key -> {
-                Conn c = (Conn) key.attachment();
-                try {
-                    if (key.isConnectable() && c.channel.finishConnect()) {
-                        c.connected = true;
-                        key.interestOps(SelectionKey.OP_READ);
-                    }
-                } catch (IOException e) {
-                    close(c);
-                }
-            }, 100);
-        }
-        for (Conn c : new ArrayList<>(idle)) {
-            if (!c.connected) {
-                close(c);
-            }
-        }
-    }
-
-    /** The most invocations scheduled within any window of {@code nanos}. */
-    private int busiest(long nanos) {
-        long[] at = schedule.at;
-        int most = 0;
-        for (int from = 0, to = 0; to < at.length; to++) {
-            while (at[to] - at[from] >= nanos) {
-                from++;
-            }
-            most = Math.max(most, to - from + 1);
-        }
-        return most;
     }
 
     private void loop() throws IOException {
@@ -266,7 +191,7 @@ final class LoadRunner {
         while (next < n && start + at[next] <= now) {
             dispatch(next++);
         }
-        selector.selectNow(onReady);
+        connections.selector().selectNow(onReady);
         now = clock.nanoTime();
         if (now >= nextTimeoutCheck) {
             nextTimeoutCheck = now + TIMEOUT_CHECK_NANOS;
@@ -283,7 +208,7 @@ final class LoadRunner {
         if (waitMillis > EPOLL_MARGIN_MILLIS) {
             // Far from the next send: block on the sockets, answers are timed as they come.
             // (epoll_wait counts whole milliseconds; wake a bit early and finish below.)
-            clock.select(selector, onReady, Math.min(waitMillis - 1, TIMEOUT_CHECK_NANOS / 1_000_000));
+            clock.select(connections.selector(), onReady, Math.min(waitMillis - 1, TIMEOUT_CHECK_NANOS / 1_000_000));
         } else if (wait > options.spinNanos()) {
             clock.parkNanos(Math.min(wait - options.spinNanos(), options.tickNanos()));
         } else {
@@ -297,12 +222,12 @@ final class LoadRunner {
 
     private void abortAll(int next) {
         for (int k = next; k < schedule.size(); k++) {
-            results.notSent(k);
+            accounting.notSent(k);
         }
         while (!backlog.isEmpty()) {
-            results.notSent(backlog.poll());
+            accounting.notSent(backlog.poll());
         }
-        for (Conn c : new ArrayList<>(conns)) {
+        for (Connection c : new ArrayList<>(connections.open())) {
             if (c.invocation != NONE) {
                 fail(c, new IOException("run aborted"), false);
             }
@@ -310,19 +235,19 @@ final class LoadRunner {
     }
 
     private void dispatch(int i) {
-        Conn c = idle.pollFirst();
+        Connection c = connections.takeIdle();
         if (c == null) {
-            if (conns.size() >= options.maxConnections()) {
+            if (connections.full()) {
                 backlog.add(i);
                 return;
             }
-            c = new Conn();
+            c = new Connection();
         }
         send(c, i, true);
     }
 
     /** Starts invocation {@code i} on {@code c}, opening the connection if it is new. */
-    private void send(Conn c, int i, boolean firstAttempt) {
+    private void send(Connection c, int i, boolean firstAttempt) {
         long now = clock.nanoTime();
         c.invocation = i;
         c.received = 0;
@@ -330,16 +255,14 @@ final class LoadRunner {
         inFlight++;
         if (firstAttempt) {
             c.retried = false;
-            results.sentAt(i, now - start);
-            sent.increment();
-            lag.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, now - start - schedule.at[i]) / 1000));
+            accounting.sent(i, now - start);
             c.deadline = now + options.timeout().toNanos();
         }
         requests.render(i, request);
         c.setRequest(request);
         if (c.channel == null) {
             try {
-                c.open(now);
+                connections.connect(c, now);
             } catch (IOException e) {
                 fail(c, e, true);
                 return;
@@ -351,13 +274,9 @@ final class LoadRunner {
         write(c);
     }
 
-    private void write(Conn c) {
+    private void write(Connection c) {
         try {
-            c.channel.write(c.out);
-            int ops = c.out.hasRemaining() ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
-            if (c.key.interestOps() != ops) {
-                c.key.interestOps(ops);
-            }
+            c.write();
         } catch (IOException e) {
             fail(c, e, false);
         }
@@ -367,14 +286,12 @@ final class LoadRunner {
         if (!key.isValid()) {
             return;
         }
-        Conn c = (Conn) key.attachment();
+        Connection c = (Connection) key.attachment();
         try {
             if (key.isConnectable()) {
-                if (!c.channel.finishConnect()) {
+                if (!c.finishConnect()) {
                     return;
                 }
-                c.connected = true;
-                key.interestOps(SelectionKey.OP_READ);
                 if (c.invocation != NONE) {
                     write(c);
                 }
@@ -394,32 +311,10 @@ final class LoadRunner {
         }
     }
 
-    private void read(Conn c) throws IOException {
-        boolean eof = false;
-        while (true) {
-            if (c.inLen == c.in.length) {
-                if (c.in.length >= ResponseParser.MAX_HEADER + ResponseParser.MAX_BODY) {
-                    throw new ResponseParser.ProtocolException("response too large");
-                }
-                c.grow();
-            }
-            c.inBuf.limit(c.in.length).position(c.inLen);
-            int n = c.channel.read(c.inBuf);
-            if (n < 0) {
-                eof = true;
-                break;
-            }
-            if (n == 0) {
-                break;
-            }
-            c.inLen += n;
-            c.received += n;
-            if (c.inLen < c.in.length) {
-                break; // drained what the socket had
-            }
-        }
+    private void read(Connection c) throws IOException {
+        boolean eof = c.read();
         if (c.invocation == NONE) {
-            close(c); // an idle connection closed by the server (or talking out of turn)
+            connections.close(c); // an idle connection closed by the server (or talking out of turn)
             return;
         }
         int length = ResponseParser.parse(c.in, c.inLen, eof, reply.reset());
@@ -429,45 +324,37 @@ final class LoadRunner {
         answered(c);
     }
 
-    private void answered(Conn c) {
+    private void answered(Connection c) {
         long now = clock.nanoTime();
         int i = c.invocation;
         c.invocation = NONE;
         inFlight--;
         reply.scanBody();
-        results.answered(i, reply, now - start);
-        if (reply.status >= 200 && reply.status < 300) {
-            ok.increment();
-            latency.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, now - start - schedule.at[i]) / 1000));
-        } else if (reply.status == 429) {
-            rejected.increment();
-        } else {
-            httpErrors.increment();
-        }
+        accounting.answered(i, reply, now - start);
         c.exchanges++;
         if (reply.close) {
-            close(c);
+            connections.close(c);
         } else {
             release(c);
         }
     }
 
     /** A free connection takes the oldest waiting invocation, or rests on the idle stack. */
-    private void release(Conn c) {
+    private void release(Connection c) {
         if (!backlog.isEmpty() && !aborted) {
             send(c, backlog.poll(), true);
         } else {
-            idle.addFirst(c);
+            connections.putIdle(c);
         }
     }
 
     /** The exchange on {@code c} failed: retry once if a stale keep-alive socket is to blame, else record it. */
-    private void fail(Conn c, IOException e, boolean connecting) {
+    private void fail(Connection c, IOException e, boolean connecting) {
         int i = c.invocation;
         boolean stale = !connecting && c.exchanges > 0 && c.received == 0;
         boolean retried = c.retried;
         long deadline = c.deadline;
-        close(c);
+        connections.close(c);
         if (i == NONE) {
             return;
         }
@@ -476,22 +363,22 @@ final class LoadRunner {
         long now = clock.nanoTime();
         if (stale && !retried && !aborted && now < deadline && !(e instanceof SocketTimeoutException)) {
             // The server closed this idle socket as we reused it; the request never reached it.
-            Conn fresh = new Conn();
+            Connection fresh = new Connection();
             fresh.retried = true;
             fresh.deadline = deadline;
             send(fresh, i, false);
             return;
         }
-        results.failed(i, Failure.of(e, connecting, aborted), String.valueOf(e.getMessage()), now - start);
-        failed.increment();
-        if (!backlog.isEmpty() && !aborted && conns.size() < options.maxConnections()) {
+        accounting.failed(i, Failure.of(e, connecting, aborted), String.valueOf(e.getMessage()), now - start);
+        if (!backlog.isEmpty() && !aborted && !connections.full()) {
             dispatch(backlog.poll());
         }
     }
 
     private void expire(long now) {
-        for (int k = conns.size() - 1; k >= 0 && k < conns.size(); k--) {
-            Conn c = conns.get(k);
+        List<Connection> open = connections.open();
+        for (int k = open.size() - 1; k >= 0 && k < open.size(); k--) {
+            Connection c = open.get(k);
             if (c.invocation == NONE) {
                 continue;
             }
@@ -501,170 +388,5 @@ final class LoadRunner {
                 fail(c, new SocketTimeoutException("no complete answer within " + options.timeout()), !c.connected);
             }
         }
-    }
-
-    private void close(Conn c) {
-        if (c.key != null) {
-            c.key.cancel();
-        }
-        if (c.channel != null) {
-            try {
-                c.channel.close();
-            } catch (IOException ignored) {
-                // it is going away either way
-            }
-        }
-        if (conns.remove(c)) {
-            idle.remove(c);
-            connectionCount = conns.size();
-        }
-        c.channel = null;
-        c.key = null;
-        c.connected = false;
-    }
-
-    /** One keep-alive connection; touched only by the loop thread. */
-    private final class Conn {
-        SocketChannel channel;
-        SelectionKey key;
-        boolean connected;
-        long connectDeadline;
-        int invocation = NONE;
-        long deadline;
-        boolean retried;
-        int exchanges;
-        long received;
-        /** The request being written: direct, so the write needs no copy into a temporary buffer. */
-        ByteBuffer out = ByteBuffer.allocateDirect(512);
-        byte[] in = new byte[4096];
-        ByteBuffer inBuf = ByteBuffer.wrap(in);
-        int inLen;
-
-        void open(long now) throws IOException {
-            SocketChannel ch = SocketChannel.open();
-            try {
-                ch.configureBlocking(false);
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                connected = ch.connect(address);
-                key = ch.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this);
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
-            }
-            channel = ch;
-            connectDeadline = now + options.connectTimeout().toNanos();
-            exchanges = 0;
-            conns.add(this);
-            connectionCount = conns.size();
-        }
-
-        void setRequest(RequestTemplates.Buffer r) {
-            if (out.capacity() < r.length) {
-                out = ByteBuffer.allocateDirect(Math.max(r.length, out.capacity() * 2));
-            }
-            out.clear();
-            out.put(r.array, 0, r.length);
-            out.flip();
-        }
-
-        void grow() {
-            in = Arrays.copyOf(in, in.length * 2);
-            inBuf = ByteBuffer.wrap(in);
-        }
-    }
-
-    /** A growable FIFO of ints, used by one thread. */
-    static final class IntRing {
-        private int[] items = new int[1024];
-        private int head;
-        private int size;
-
-        boolean isEmpty() {
-            return size == 0;
-        }
-
-        int size() {
-            return size;
-        }
-
-        void add(int v) {
-            if (size == items.length) {
-                int[] grown = new int[items.length * 2];
-                for (int k = 0; k < size; k++) {
-                    grown[k] = items[(head + k) % items.length];
-                }
-                items = grown;
-                head = 0;
-            }
-            items[(head + size) % items.length] = v;
-            size++;
-        }
-
-        int poll() {
-            int v = items[head];
-            head = (head + 1) % items.length;
-            size--;
-            return v;
-        }
-    }
-
-    // ---------------------------------------------------------------- progress
-
-    private final Histogram latencyTotal = new Histogram(HIGHEST_MICROS, 3);
-    private final Histogram lagTotal = new Histogram(HIGHEST_MICROS, 3);
-    private Histogram latencyInterval;
-    private Histogram lagInterval;
-
-    private Thread startProgress() {
-        if (progressOut == null || options.progressEvery().toNanos() <= 0) {
-            return null;
-        }
-        return Thread.ofPlatform().daemon().name("thaw-load-progress").start(() -> {
-            long period = options.progressEvery().toNanos();
-            long lastTime = start;
-            long lastDone = 0;
-            while (!Thread.currentThread().isInterrupted()) {
-                long sleep = lastTime + period - clock.nanoTime();
-                if (sleep > 0) {
-                    try {
-                        clock.sleepNanos(sleep);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                long now = clock.nanoTime();
-                long doneNow = answered();
-                double secs = (now - lastTime) / 1e9;
-                long offeredNow = schedule.countBefore(now - start) - schedule.countBefore(lastTime - start);
-                progressOut.println(progressLine(now - start, offeredNow / secs, (doneNow - lastDone) / secs));
-                lastTime = now;
-                lastDone = doneNow;
-            }
-        });
-    }
-
-    /** Invocations answered so far, any status; safe to read from any thread. */
-    long answered() {
-        return ok.sum() + rejected.sum() + httpErrors.sum();
-    }
-
-    private synchronized String progressLine(long sinceStart, double offered, double achieved) {
-        // Recycling the interval histograms keeps the progress line from allocating ~0.5 MB each time.
-        latencyInterval = latency.getIntervalHistogram(latencyInterval);
-        lagInterval = lag.getIntervalHistogram(lagInterval);
-        latencyTotal.add(latencyInterval);
-        lagTotal.add(lagInterval);
-        long inFlight = sent.sum() - answered() - failed.sum();
-        String rates = offered < 0
-                ? "done                                   "
-                : String.format(Locale.ROOT, "offered %7.0f/s achieved %7.0f/s", offered, achieved);
-        int conns = connectionCount; // racy read, display only
-        return String.format(Locale.ROOT,
-                "[%6.1fs] %s  in flight %d  conns %d  ok %d  429 %d  errors %d"
-                        + "  latency p50 %.2f p99 %.2f ms  lag p99 %.3f ms (last period %.3f)",
-                Math.max(0, sinceStart) / 1e9, rates, Math.max(0, inFlight), conns,
-                ok.sum(), rejected.sum(), httpErrors.sum() + failed.sum(),
-                latencyTotal.getValueAtPercentile(50) / 1000.0, latencyTotal.getValueAtPercentile(99) / 1000.0,
-                lagTotal.getValueAtPercentile(99) / 1000.0, lagInterval.getValueAtPercentile(99) / 1000.0);
     }
 }

@@ -54,4 +54,16 @@ final class Schedule {
         }
         return lo;
     }
+
+    /** The most invocations scheduled within any window of {@code nanos}. */
+    int busiest(long nanos) {
+        int most = 0;
+        for (int from = 0, to = 0; to < at.length; to++) {
+            while (at[to] - at[from] >= nanos) {
+                from++;
+            }
+            most = Math.max(most, to - from + 1);
+        }
+        return most;
+    }
 }

@@ -1,7 +1,7 @@
 package dev.thaw.load;
 
 /** A workload file or trace that cannot be used; the message names the file, the field and the problem. */
-final class WorkloadException extends RuntimeException {
+public final class WorkloadException extends RuntimeException {
     WorkloadException(String message) {
         super(message);
     }

@@ -1,10 +1,9 @@
-package dev.thaw.load;
+package dev.thaw.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.thaw.cli.Main;
 import dev.thaw.common.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;

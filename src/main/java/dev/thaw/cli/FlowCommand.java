@@ -1,11 +1,14 @@
-package dev.thaw.flow;
+package dev.thaw.cli;
 
-import dev.thaw.trace.Trace;
-import dev.thaw.trace.TraceFormatException;
-import dev.thaw.trace.TraceReader;
 import dev.thaw.client.DaemonClient;
 import dev.thaw.client.DaemonException;
 import dev.thaw.client.DaemonUnreachableException;
+import dev.thaw.flow.AsyncPolicy;
+import dev.thaw.flow.FlowAnalysis;
+import dev.thaw.flow.FlowReport;
+import dev.thaw.flow.OutputFormat;
+import dev.thaw.trace.Trace;
+import dev.thaw.trace.TraceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

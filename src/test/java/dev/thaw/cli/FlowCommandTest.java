@@ -1,9 +1,9 @@
-package dev.thaw.flow;
+package dev.thaw.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import dev.thaw.cli.Main;
 import dev.thaw.common.Json;
+import dev.thaw.flow.DotGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code thaw flow} end to end, through the root command as the launcher runs it. */
 class FlowCommandTest {
-    private static final Path FIXTURES = PublicFixturesTest.FIXTURES;
+    private static final Path FIXTURES = Path.of("src/test/resources/flow/fixtures");
 
     record Run(int exit, String out, String err) {}
 
@@ -86,7 +86,7 @@ class FlowCommandTest {
     void dotFormat() {
         Run r = run(FIXTURES.resolve("jaeger-ui-test3.json").toString(), "--format", "dot");
         assertEquals(0, r.exit(), r.err());
-        RenderersTest.DotGraph graph = RenderersTest.DotGraph.parse(r.out());
+        DotGraph graph = DotGraph.parse(r.out());
         assertEquals(List.of("service-one->service-two"), new ArrayList<>(graph.edges));
     }
 
