@@ -121,16 +121,29 @@ interface RestoreStrategy {
         }
     }
 
-    /** REAP: read the whole recorded working set, in file order, before the guest resumes. */
-    final class Reap implements RestoreStrategy {
+    /** A strategy that needs the snapshot's current working-set record. */
+    abstract class Recorded implements RestoreStrategy {
+        private final Mode mode;
+
+        Recorded(Mode mode) {
+            this.mode = mode;
+        }
+
         @Override
         public Mode mode() {
-            return Mode.REAP;
+            return mode;
         }
 
         @Override
         public boolean usable(Deployed d) {
             return d.plan() != null;
+        }
+    }
+
+    /** REAP: read the whole recorded working set, in file order, before the guest resumes. */
+    final class Reap extends Recorded {
+        Reap() {
+            super(Mode.REAP);
         }
 
         @Override
@@ -159,15 +172,14 @@ interface RestoreStrategy {
      * FaaSnap: restore from the sparse copy (zero pages are holes) while a thread prefetches the
      * loading set in group order, beside the VMM start and the guest's run. Nothing waits for it.
      */
-    final class Faasnap implements RestoreStrategy {
-        @Override
-        public Mode mode() {
-            return Mode.FAASNAP;
+    final class Faasnap extends Recorded {
+        Faasnap() {
+            super(Mode.FAASNAP);
         }
 
         @Override
         public boolean usable(Deployed d) {
-            return d.plan() != null && d.snapshot().has(Snapshot.SPARSE_MEMORY);
+            return super.usable(d) && d.snapshot().has(Snapshot.SPARSE_MEMORY);
         }
 
         @Override
