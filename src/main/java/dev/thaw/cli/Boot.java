@@ -7,6 +7,7 @@ import dev.thaw.platform.Limits;
 import dev.thaw.platform.Platform;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
+import dev.thaw.vm.GuestLimits;
 import dev.thaw.vm.HugePageAdvice;
 import dev.thaw.vm.QemuGuest;
 import picocli.CommandLine.Option;
@@ -63,6 +64,23 @@ public final class Boot {
                     + "restores page like Firecracker's, the VMM of the REAP and FaaSnap papers; keep leaves QEMU as it is.")
     String vmmThpAdvice;
 
+    @Option(names = "--guest-max-line-bytes", defaultValue = "8388608",
+            description = "Longest line (one JSON message, e.g. a result) a guest may send the host; a longer one fails the "
+                    + "invocation (result_too_large or guest_protocol) and discards the VM. Default: ${DEFAULT-VALUE} (8 MiB).")
+    int guestMaxLineBytes;
+
+    @Option(names = "--guest-max-calls-in-flight", defaultValue = "16",
+            description = "Calls to other functions one guest may have outstanding at once; more discard the VM (too_many_calls). Default: ${DEFAULT-VALUE}.")
+    int guestMaxCallsInFlight;
+
+    @Option(names = "--guest-max-calls", defaultValue = "1000",
+            description = "Calls to other functions one invocation may make in all; more discard the VM (too_many_calls). Default: ${DEFAULT-VALUE}.")
+    int guestMaxCalls;
+
+    GuestLimits guestLimits() {
+        return new GuestLimits(guestMaxLineBytes, guestMaxCallsInFlight, guestMaxCalls);
+    }
+
     Limits limits() {
         Limits host = Limits.forHost();
         return new Limits(maxInstances != null ? maxInstances : host.maxInstances(),
@@ -85,7 +103,7 @@ public final class Boot {
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
-        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout()));
+        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits()));
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;
     }

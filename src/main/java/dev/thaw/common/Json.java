@@ -36,8 +36,10 @@ public final class Json {
         try {
             return MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
+            // A limit (nesting depth, number or string length) is reported without a location.
+            var at = e.getLocation();
             throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
+                    + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()), e);
         }
     }
 

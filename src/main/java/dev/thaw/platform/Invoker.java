@@ -151,6 +151,8 @@ public final class Invoker {
                     span.traceId(), span.traceparent());
         } catch (VmException.Timeout e) {
             throw new ThawException(ThawException.Kind.TIMEOUT, "vm_timeout", function + ": " + e.getMessage(), null, e);
+        } catch (VmException.Protocol e) {
+            throw new ThawException(ThawException.Kind.VM_FAILED, e.code(), function + ": " + e.getMessage(), null, e);
         } catch (VmException e) {
             throw new ThawException(ThawException.Kind.VM_FAILED, "vm_failed", function + ": " + e.getMessage(), null, e);
         } catch (SnapshotCorruptException e) {

@@ -4,20 +4,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,57 +29,113 @@ import java.util.concurrent.atomic.AtomicLong;
  * be outstanding. The guest may also send requests of its own ({@code "call"}: a handler invoking
  * another function); they are handed to a {@link CallHandler} on a virtual thread and answered
  * with a {@code "reply"} line. When the socket closes — the VM died — every waiter fails at once.
+ *
+ * <p>Everything the guest sends is untrusted (docs/design.md §5). The reader never buffers more
+ * than {@link GuestLimits#maxLineBytes} of a line: it reads fixed chunks and gives up on a line as
+ * soon as it is too long, so a guest that writes a gigabyte without a newline costs the daemon
+ * one line's worth of memory. A line that is too long or not JSON, or calls beyond the limits,
+ * end the connection with a {@link VmException.Protocol}: every waiter fails with it and the
+ * instance, no longer {@link #open()}, is discarded rather than pooled. Replies complete only
+ * requests this connection sent. A call's parent invocation is the host's own record of what
+ * runs here (the last {@code invoke} it sent), never what the guest claims.
  */
 final class AgentConnection implements AutoCloseable {
+    private static final int CHUNK = 64 * 1024;
+
     private final SocketChannel channel;
     private final OutputStream out;
+    private final GuestLimits limits;
     private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<JsonNode> ready = new CompletableFuture<>();
     private final AtomicLong ids = new AtomicLong();
     private final CallHandler callHandler;
+    private final AtomicInteger callsInFlight = new AtomicInteger();
+    private final AtomicInteger callsThisInvocation = new AtomicInteger();
+    /** The invocation the host last sent and has not had the answer to: the parent of the guest's calls. */
+    private volatile String runningInvocation;
+    private volatile VmException failure;
     private volatile boolean closed;
 
-    AgentConnection(SocketChannel channel, CallHandler calls) {
+    AgentConnection(SocketChannel channel, CallHandler calls, GuestLimits limits) {
         this.channel = channel;
         this.out = Channels.newOutputStream(channel);
+        this.limits = limits;
         this.callHandler = calls == null ? CallHandler.NONE : calls;
         Thread.ofVirtual().name("agent-reader").start(this::readLoop);
     }
 
-    /** False once the connection closed (the VM died, or the host closed it). */
+    /** False once the connection closed (the VM died, broke the protocol, or the host closed it). */
     boolean open() {
         return !closed;
     }
 
     private void readLoop() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (line.isBlank()) continue;
-                JsonNode msg;
-                try {
-                    msg = Json.parse(line);
-                } catch (IllegalArgumentException e) {
-                    continue; // a garbled line (e.g. torn by a crash); the waiter times out or fails on EOF
+        try (InputStream in = Channels.newInputStream(channel)) {
+            LineBuffer line = new LineBuffer(limits.maxLineBytes());
+            byte[] chunk = new byte[CHUNK];
+            for (int n; (n = in.read(chunk)) > 0; ) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (chunk[i] != '\n') continue;
+                    line.append(chunk, start, i - start);
+                    handle(line.take());
+                    start = i + 1;
                 }
-                if (msg.has("call")) {
-                    Thread.ofVirtual().start(() -> serveCall(msg));
-                } else if ("ready".equals(msg.path("op").asText())) {
-                    ready.complete(msg);
-                } else {
-                    CompletableFuture<JsonNode> f = pending.remove(msg.path("id").asLong(-1));
-                    if (f != null) f.complete(msg);
-                }
+                line.append(chunk, start, n - start);
             }
-        } catch (IOException e) {
-            // fall through: the VM is gone
+        } catch (VmException.Protocol e) {
+            failure = e;
+        } catch (IOException | RuntimeException e) {
+            // fall through: the VM is gone (or the host closed the connection)
         } finally {
             closed = true;
-            VmException died = new VmException.Died("the VM's agent connection closed (VM exited)");
-            ready.completeExceptionally(died);
-            pending.values().forEach(f -> f.completeExceptionally(died));
+            close();
+            VmException cause = failure != null ? failure : new VmException.Died("the VM's agent connection closed (VM exited)");
+            ready.completeExceptionally(cause);
+            pending.values().forEach(f -> f.completeExceptionally(cause));
             pending.clear();
         }
+    }
+
+    /** One line from the guest; a breach of the protocol throws and ends the connection. */
+    private void handle(byte[] bytes) {
+        if (bytes.length == 0) return;
+        JsonNode msg;
+        try {
+            msg = Json.parse(new String(bytes, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            throw new VmException.Protocol("guest_protocol", "the guest sent a line that is not JSON: " + e.getMessage());
+        }
+        if (!msg.isObject()) throw new VmException.Protocol("guest_protocol", "the guest sent a JSON line that is not an object");
+        if (msg.has("call")) {
+            acceptCall((ObjectNode) msg);
+        } else if ("ready".equals(msg.path("op").asText())) {
+            ready.complete(msg);
+        } else {
+            CompletableFuture<JsonNode> f = pending.remove(msg.path("id").asLong(-1));
+            if (f != null) f.complete(msg); // a reply to nothing we are waiting for (a late one) is dropped
+        }
+    }
+
+    private void acceptCall(ObjectNode msg) {
+        if (callsThisInvocation.incrementAndGet() > limits.maxCallsPerInvocation()) {
+            throw new VmException.Protocol("too_many_calls", "the guest made more than " + limits.maxCallsPerInvocation()
+                    + " calls in one invocation");
+        }
+        if (callsInFlight.incrementAndGet() > limits.maxCallsInFlight()) {
+            throw new VmException.Protocol("too_many_calls", "the guest has more than " + limits.maxCallsInFlight()
+                    + " calls to other functions outstanding");
+        }
+        String parent = runningInvocation;
+        if (parent == null) msg.remove("parent");
+        else msg.put("parent", parent);
+        Thread.ofVirtual().start(() -> {
+            try {
+                serveCall(msg);
+            } finally {
+                callsInFlight.decrementAndGet();
+            }
+        });
     }
 
     private void serveCall(JsonNode msg) {
@@ -98,6 +155,37 @@ final class AgentConnection implements AutoCloseable {
         }
     }
 
+    /** A line being read, never longer than the limit; its buffer shrinks back after a long line. */
+    private static final class LineBuffer {
+        private final int max;
+        private byte[] buf = new byte[CHUNK];
+        private int len;
+
+        LineBuffer(int max) {
+            this.max = max;
+        }
+
+        void append(byte[] b, int off, int n) {
+            if (n == 0) return;
+            if (len + n > max) {
+                boolean reply = (len > 0 ? buf[0] : b[off]) == '{';
+                throw new VmException.Protocol(reply ? "result_too_large" : "guest_protocol",
+                        "the guest sent a line longer than the limit of " + max + " bytes"
+                                + (reply ? " (a result that large is refused)" : ""));
+            }
+            if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.min(max, Math.max(len + n, buf.length * 2)));
+            System.arraycopy(b, off, buf, len, n);
+            len += n;
+        }
+
+        byte[] take() {
+            byte[] line = Arrays.copyOf(buf, len);
+            len = 0;
+            if (buf.length > 16 * CHUNK) buf = new byte[CHUNK];
+            return line;
+        }
+    }
+
     /** Waits for the agent's start-up line (only a freshly booted guest sends one). */
     void awaitReady(Duration timeout) {
         await(ready, timeout, "the guest agent to start");
@@ -107,9 +195,15 @@ final class AgentConnection implements AutoCloseable {
     JsonNode request(ObjectNode request, Duration timeout) {
         long id = ids.incrementAndGet();
         request.put("id", id);
+        if (closed) throw failure != null ? failure : new VmException.Died("the VM's agent connection is closed");
         CompletableFuture<JsonNode> f = new CompletableFuture<>();
         pending.put(id, f);
-        if (closed) f.completeExceptionally(new VmException.Died("the VM's agent connection is closed"));
+        if (closed) f.completeExceptionally(failure != null ? failure : new VmException.Died("the VM's agent connection is closed"));
+        boolean invoke = "invoke".equals(request.path("op").asText());
+        if (invoke) {
+            runningInvocation = request.path("invocation").asText(null);
+            callsThisInvocation.set(0);
+        }
         try {
             send(request);
         } catch (VmException e) {
@@ -120,6 +214,7 @@ final class AgentConnection implements AutoCloseable {
             return await(f, timeout, "the guest's reply to " + request.path("op").asText());
         } finally {
             pending.remove(id);
+            if (invoke) runningInvocation = null;
         }
     }
 

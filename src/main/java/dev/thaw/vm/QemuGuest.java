@@ -65,12 +65,19 @@ public final class QemuGuest implements Guest {
         private final Accel accel;
         private final HugePageAdvice hugePageAdvice;
         private final Duration startTimeout;
+        private final GuestLimits limits;
 
         public Launcher(Path runDir, Accel accel, HugePageAdvice hugePageAdvice, Duration startTimeout) {
+            this(runDir, accel, hugePageAdvice, startTimeout, GuestLimits.DEFAULT);
+        }
+
+        /** @param limits what each guest may send the host (see {@link GuestLimits}) */
+        public Launcher(Path runDir, Accel accel, HugePageAdvice hugePageAdvice, Duration startTimeout, GuestLimits limits) {
             this.runDir = runDir;
             this.accel = accel;
             this.hugePageAdvice = hugePageAdvice == null ? HugePageAdvice.DROP : hugePageAdvice;
             this.startTimeout = startTimeout;
+            this.limits = limits;
         }
 
         @Override
@@ -81,7 +88,7 @@ public final class QemuGuest implements Guest {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot create the run directory of " + id, e);
             }
-            return start(id, config.withHugePageAdvice(hugePageAdvice), dir, startTimeout, calls);
+            return start(id, config.withHugePageAdvice(hugePageAdvice), dir, startTimeout, calls, limits);
         }
 
         @Override
@@ -94,7 +101,7 @@ public final class QemuGuest implements Guest {
      * Starts QEMU and returns once QMP is negotiated and the agent port is connected. A boot is
      * already running the guest; a restore waits, paused, for {@link #loadState} and {@link #resume()}.
      */
-    static QemuGuest start(String id, VmConfig config, Path runDir, Duration timeout, CallHandler calls) {
+    static QemuGuest start(String id, VmConfig config, Path runDir, Duration timeout, CallHandler calls, GuestLimits limits) {
         Process process = null;
         try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
              ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
@@ -107,7 +114,7 @@ public final class QemuGuest implements Guest {
             SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
             SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
             Qmp qmp = new Qmp(qmpChannel);
-            return new QemuGuest(id, config, runDir, process, qmp, new AgentConnection(agent, calls));
+            return new QemuGuest(id, config, runDir, process, qmp, new AgentConnection(agent, calls, limits));
         } catch (IOException | RuntimeException e) {
             if (process != null) process.destroyForcibly();
             String log = qemuLog(runDir);

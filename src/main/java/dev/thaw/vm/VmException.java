@@ -17,6 +17,24 @@ public class VmException extends RuntimeException {
         }
     }
 
+    /**
+     * The guest broke the agent protocol or one of its {@link GuestLimits}: a malformed or
+     * over-long line, too many calls. {@link #code()} names what it did.
+     */
+    public static final class Protocol extends VmException {
+        private final String code;
+
+        public Protocol(String code, String message) {
+            super(message);
+            this.code = code;
+        }
+
+        /** {@code guest_protocol}, {@code result_too_large} or {@code too_many_calls}. */
+        public String code() {
+            return code;
+        }
+    }
+
     /** The VM did not answer within the allowed time; it is killed by whoever catches this. */
     public static final class Timeout extends VmException {
         public Timeout(String message) {

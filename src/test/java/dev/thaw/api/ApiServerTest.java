@@ -193,6 +193,12 @@ class ApiServerTest {
         Answer json = api.post("/functions/picky/invoke", "{\"unterminated\": ");
         assertEquals(400, json.status());
         assertEquals("bad_json", json.errorCode());
+        // Past Jackson's nesting (1000) and number-length (1000) limits: still a 400 naming the JSON, never a 500.
+        Answer deep = api.post("/functions/picky/invoke", "[".repeat(3_000));
+        assertEquals(400, deep.status(), deep.toString());
+        assertEquals("bad_json", deep.errorCode());
+        Answer huge = api.post("/functions/picky/invoke", "{\"n\": " + "9".repeat(3_000) + "}");
+        assertEquals(400, huge.status(), huge.toString());
     }
 
     @Test
