@@ -10,6 +10,7 @@ public final class ErrorStatus {
     public static Status of(ThawException.Kind kind) {
         return switch (kind) {
             case INVALID -> Status.BAD_REQUEST_400;
+            case FORBIDDEN -> Status.FORBIDDEN_403;
             case NOT_FOUND -> Status.NOT_FOUND_404;
             case CONFLICT -> Status.CONFLICT_409;
             case LIMIT -> Status.TOO_MANY_REQUESTS_429;

@@ -3,7 +3,6 @@ package dev.thaw.platform;
 import dev.thaw.guest.GuestImage;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.snapshot.SnapshotWriter;
-import dev.thaw.vm.CallHandler;
 import dev.thaw.vm.Guest;
 import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.VmConfig;
@@ -28,9 +27,9 @@ final class Deployer {
     private final GuestLauncher launcher;
     private final GuestImage image;
     private final InstanceManager instances;
-    private final CallHandler calls;
+    private final GuestCalls calls;
 
-    Deployer(Platform.Config config, GuestLauncher launcher, GuestImage image, InstanceManager instances, CallHandler calls) {
+    Deployer(Platform.Config config, GuestLauncher launcher, GuestImage image, InstanceManager instances, GuestCalls calls) {
         this.config = config;
         this.launcher = launcher;
         this.image = image;
@@ -46,7 +45,7 @@ final class Deployer {
         String snapshotId = SnapshotWriter.newId();
         VmConfig vmConfig = VmConfig.boot(image, spec.memoryMib(), spec.vcpus(), launcher.accel(), snapDir.resolve(Snapshot.MEMORY));
         try (InstanceManager.Reservation ignored = instances.reserve(spec.memoryMib());
-             Guest vm = launcher.launch(vmConfig, "d-" + Ids.shortId(), calls)) {
+             Guest vm = launcher.launch(vmConfig, "d-" + Ids.shortId(), calls.forCaller(spec))) {
             vm.awaitReady(config.bootTimeout());
             GuestRequests.deployStep(vm, GuestRequests.load(bundle), config.bootTimeout(), spec.name(), "loading");
             GuestRequests.deployStep(vm, GuestRequests.invoke(spec.warmupEvent(), "warmup"),
@@ -61,7 +60,7 @@ final class Deployer {
 
     private void recordWorkingSet(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig vmConfig) {
         try (InstanceManager.Reservation ignored = instances.reserve(spec.memoryMib())) {
-            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, launcher, config.bootTimeout(), calls);
+            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, launcher, config.bootTimeout(), calls.forCaller(spec));
         } catch (IOException | RuntimeException e) {
             // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
             LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,10 +37,18 @@ public record FunctionBundle(FunctionSpec spec, Map<String, byte[]> files) {
         Map<String, byte[]> files = new TreeMap<>();
         long total = 0;
         try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
+            for (Path p : (Iterable<Path>) s::iterator) {
                 String rel = dir.relativize(p).toString();
-                if (rel.contains("__pycache__")) continue;
-                byte[] b = Files.readAllBytes(p);
+                // A link could make the daemon read (and hand the guest) any file of the host.
+                if (Files.isSymbolicLink(p)) {
+                    throw new IllegalArgumentException("function " + dir + " contains a symbolic link, " + rel
+                            + "; links are not followed: copy the file in instead");
+                }
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || rel.contains("__pycache__")) continue;
+                byte[] b;
+                try (var in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                    b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_BYTES - total + 1));
+                }
                 total += b.length;
                 if (total > MAX_BYTES) throw new IllegalArgumentException("function " + dir + " is larger than " + (MAX_BYTES >> 20) + " MiB");
                 files.put(rel, b);

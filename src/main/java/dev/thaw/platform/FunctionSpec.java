@@ -19,12 +19,14 @@ import java.util.regex.Pattern;
  * @param restore the strategy used when a {@code warm} call finds no idle instance
  *                ({@code vanilla}, {@code reap} or {@code faasnap}; default faasnap, vanilla without a record)
  * @param minWarm instances kept running even when idle past the keep-alive time
+ * @param mayCall the functions its handler may call ({@code thaw.invoke}); none by default, so a
+ *                guest can reach no other function unless its function.json says so
  */
 public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
-                           boolean record, Mode restore, int minWarm) {
+                           boolean record, Mode restore, int minWarm, List<String> mayCall) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final List<String> FIELDS = List.of("name", "runtime", "memory_mib", "vcpus", "timeout_s", "inputs",
-            "record", "restore", "min_warm");
+            "record", "restore", "min_warm", "may_call");
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
     /** The strategies a warm miss may restore with. */
@@ -44,6 +46,10 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
             throw new IllegalArgumentException("restore must be vanilla, reap or faasnap, got " + restore.id());
         }
         if (minWarm < 0 || minWarm > 64) throw new IllegalArgumentException("min_warm must be 0..64, got " + minWarm);
+        mayCall = mayCall == null ? List.of() : List.copyOf(mayCall);
+        for (String callee : mayCall) {
+            if (!NAME.matcher(callee).matches()) throw new IllegalArgumentException("may_call must name functions, got " + callee);
+        }
     }
 
     /** Parses function.json text; every problem names the field (see {@link #parse(String, String)}). */
@@ -71,7 +77,12 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         Fields f = new Fields(n, source);
         return new FunctionSpec(f.name(), f.choice("runtime", "python3", List.of("python3")),
                 f.integer("memory_mib", 256, 128, 8192), f.integer("vcpus", 1, 1, 8), f.integer("timeout_s", 60, 1, 3600),
-                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64));
+                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64), f.names("may_call"));
+    }
+
+    /** Whether this function's handler may call {@code callee}. */
+    public boolean mayCall(String callee) {
+        return mayCall.contains(callee);
     }
 
     /** Typed reads of function.json's fields, each failing with the file and the field's name. */
@@ -112,6 +123,21 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
             return v.asBoolean();
         }
 
+        /** A list of function names, e.g. {@code "may_call": ["resize", "store"]}. */
+        List<String> names(String field) {
+            JsonNode v = n.get(field);
+            if (v == null) return List.of();
+            if (!v.isArray()) throw error(field, "must be a list of function names, got " + StrictJson.shown(v));
+            List<String> out = new java.util.ArrayList<>();
+            for (JsonNode e : v) {
+                if (!e.isTextual() || !NAME.matcher(e.asText()).matches()) {
+                    throw error(field, "must list function names matching " + NAME.pattern() + ", got " + StrictJson.shown(e));
+                }
+                out.add(e.asText());
+            }
+            return out;
+        }
+
         /** {@code inputs}: an object whose fields are the named inputs, each an event object. */
         JsonNode inputs() {
             JsonNode v = n.get("inputs");
@@ -143,6 +169,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
                 .put("memory_mib", memoryMib).put("vcpus", vcpus).put("timeout_s", timeoutSeconds);
         o.set("inputs", inputs);
         o.put("record", record).put("restore", restore.id()).put("min_warm", minWarm);
+        mayCall.forEach(o.putArray("may_call")::add);
         return o;
     }
 }

@@ -183,15 +183,21 @@ public final class Invoker {
 
     /**
      * Serves a handler's call to another function ({@code thaw.invoke} in the guest): a normal
-     * invocation whose trace parent is the calling invocation. Failures go back to the caller as
+     * invocation whose trace parent is the calling invocation, allowed only to the functions the
+     * caller's function.json lists in {@code may_call}. Failures go back to the caller as
      * an error reply, which the guest library raises as {@code thaw.InvocationError}.
      */
-    JsonNode serveGuestCall(JsonNode msg) {
+    JsonNode serveGuestCall(FunctionSpec caller, JsonNode msg) {
         String callee = msg.path("function").asText("");
+        // "parent" is the host's record of the invocation running in the calling instance (AgentConnection).
         Call parent = inFlight.get(msg.path("parent").asText(""));
         int depth = parent == null ? 1 : parent.depth() + 1;
         ObjectNode reply = Json.object();
         try {
+            if (!caller.mayCall(callee)) {
+                throw new ThawException(ThawException.Kind.FORBIDDEN, "call_not_allowed", caller.name() + " may not call "
+                        + (callee.isEmpty() ? "an unnamed function" : callee) + "; list it in \"may_call\" of its function.json");
+            }
             if (depth > config.maxCallDepth()) {
                 throw new ThawException(ThawException.Kind.CALL_DEPTH, "call_depth", "call to " + callee
                         + " exceeds the call depth limit of " + config.maxCallDepth() + " (a cycle of calls?)");

@@ -97,8 +97,9 @@ public final class Platform implements AutoCloseable {
         AsyncInvocations async = new AsyncInvocations(config.resultTtl(), ticker);
         // The invoker serves guests' calls to functions, and guests are started before it exists: late-bound.
         Invoker[] calls = new Invoker[1];
-        this.restorer = new Restorer(config, launcher, image, instances, metrics, msg -> calls[0].serveGuestCall(msg));
-        Deployer deployer = new Deployer(config, launcher, image, instances, msg -> calls[0].serveGuestCall(msg));
+        GuestCalls guestCalls = (caller, msg) -> calls[0].serveGuestCall(caller, msg);
+        this.restorer = new Restorer(config, launcher, image, instances, metrics, guestCalls);
+        Deployer deployer = new Deployer(config, launcher, image, instances, guestCalls);
         this.registry = new FunctionRegistry(config.functionsDir(), deployer, instances);
         this.invoker = new Invoker(config, registry, new Admission(config.limits(), metrics), instances, restorer, async,
                 tracing, metrics, ticker);

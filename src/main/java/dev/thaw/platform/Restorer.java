@@ -5,7 +5,6 @@ import dev.thaw.model.Mode;
 import dev.thaw.model.Phase;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.Accel;
-import dev.thaw.vm.CallHandler;
 import dev.thaw.vm.Guest;
 import dev.thaw.vm.GuestLauncher;
 import dev.thaw.vm.VmConfig;
@@ -40,11 +39,11 @@ final class Restorer {
     private final GuestImage image;
     private final InstanceManager instances;
     private final Metrics metrics;
-    private final CallHandler calls;
+    private final GuestCalls calls;
     private final Map<String, Set<CompletableFuture<?>>> background = new ConcurrentHashMap<>();
 
     Restorer(Platform.Config config, GuestLauncher launcher, GuestImage image, InstanceManager instances, Metrics metrics,
-             CallHandler calls) {
+             GuestCalls calls) {
         this.config = config;
         this.launcher = launcher;
         this.image = image;
@@ -71,7 +70,7 @@ final class Restorer {
         InstanceManager.Reservation reservation = instances.reserve(m.memoryMib());
         Guest guest;
         try {
-            guest = launcher.launch(cfg, newId(), calls);
+            guest = launcher.launch(cfg, newId(), calls.forCaller(d.spec()));
         } catch (RuntimeException e) {
             reservation.close();
             throw e;
@@ -100,7 +99,7 @@ final class Restorer {
         InstanceManager.Reservation reservation = instances.reserve(spec.memoryMib());
         Guest guest;
         try {
-            guest = launcher.launch(cfg, newId(), calls);
+            guest = launcher.launch(cfg, newId(), calls.forCaller(spec));
         } catch (RuntimeException e) {
             reservation.close();
             throw e;

@@ -14,6 +14,8 @@ public final class ThawException extends RuntimeException {
     public enum Kind {
         /** The request itself is wrong: a bad field, mode, count or file. */
         INVALID,
+        /** The caller may not do this (a call its function.json does not allow). */
+        FORBIDDEN,
         /** No such function, instance, invocation or trace. */
         NOT_FOUND,
         /** The request cannot be served in the platform's current state (e.g. a stale snapshot). */

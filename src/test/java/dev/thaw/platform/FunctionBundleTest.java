@@ -177,4 +177,18 @@ class FunctionBundleTest {
         assertEquals("unknown field \"min_wram\" in function.json; did you mean \"min_warm\"?",
                 rejected(tar(Entry.file("function.json", "{\"name\": \"f\", \"min_wram\": 1}"), Entry.file("handler.py", HANDLER))));
     }
+
+    @Test
+    void aDirectoryWithASymbolicLinkIsRefusedAndTheLinkNeverRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {
+        java.nio.file.Path secret = java.nio.file.Files.writeString(tmp.resolve("secret"), "host-only");
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve("f"));
+        java.nio.file.Files.writeString(dir.resolve("function.json"), "{\"name\": \"f\"}");
+        java.nio.file.Files.writeString(dir.resolve("handler.py"), "def handle(e):\n    return open('data').read()\n");
+        java.nio.file.Files.createSymbolicLink(dir.resolve("data"), secret);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FunctionBundle.fromDirectory(dir));
+        assertTrue(e.getMessage().contains("symbolic link, data"), e.getMessage());
+        java.nio.file.Files.delete(dir.resolve("data"));
+        java.nio.file.Files.createSymbolicLink(dir.resolve("lib"), tmp); // a linked directory too
+        assertThrows(IllegalArgumentException.class, () -> FunctionBundle.fromDirectory(dir));
+    }
 }

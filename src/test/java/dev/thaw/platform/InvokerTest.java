@@ -185,7 +185,7 @@ class InvokerTest {
 
     @Test
     void aGuestCallsAnotherFunctionAsAChildInvocation() {
-        fake.deploy("caller");
+        fake.deploy("caller", "{\"name\": \"caller\", \"record\": false, \"may_call\": [\"callee\"]}");
         fake.deploy("callee");
         InvocationResult r = platform.invoke("caller",
                 event("{\"call\": {\"function\": \"callee\", \"event\": {\"n\": 7}}}"), Mode.WARM);
@@ -208,7 +208,7 @@ class InvokerTest {
 
     private static void chainRefused(FakePlatform fake) {
         Platform platform = fake.platform;
-        fake.deploy("a");
+        fake.deploy("a", "{\"name\": \"a\", \"record\": false, \"may_call\": [\"a\"]}");
         // Depth limit 4 (FakePlatform): a call nested five deep is refused, and the refusal travels up as a reply.
         String ev = "{}";
         for (int i = 0; i < 5; i++) ev = "{\"call\": {\"function\": \"a\", \"event\": " + ev + "}}";
@@ -220,11 +220,29 @@ class InvokerTest {
     }
 
     @Test
-    void aForgedParentCountsAsDepthOne() {
-        fake.deploy("a");
-        JsonNode reply = fake.platform.invoker().serveGuestCall(Json.parse(
-                "{\"call\": 1, \"function\": \"a\", \"parent\": \"inv-forged\", \"event\": {}}"));
+    void aCallWithNoRunningParentCountsAsDepthOne() {
+        fake.deploy("a", "{\"name\": \"a\", \"record\": false, \"may_call\": [\"a\"]}");
+        FunctionSpec a = FunctionSpec.parse("{\"name\": \"a\", \"may_call\": [\"a\"]}");
+        JsonNode reply = fake.platform.invoker().serveGuestCall(a, Json.parse(
+                "{\"call\": 1, \"function\": \"a\", \"parent\": \"inv-gone\", \"event\": {}}"));
         assertTrue(reply.path("ok").asBoolean());
+    }
+
+    @Test
+    void aFunctionMayCallOnlyWhatItsFunctionJsonLists() {
+        fake.deploy("caller", "{\"name\": \"caller\", \"record\": false, \"may_call\": [\"allowed\"]}");
+        fake.deploy("allowed");
+        fake.deploy("other");
+        JsonNode ok = platform.invoke("caller", event("{\"call\": {\"function\": \"allowed\", \"event\": {}}}"), Mode.WARM).result();
+        assertTrue(ok.path("ok").asBoolean(), ok.toString());
+        JsonNode refused = platform.invoke("caller", event("{\"call\": {\"function\": \"other\", \"event\": {}}}"), Mode.WARM).result();
+        assertFalse(refused.path("ok").asBoolean());
+        assertEquals("call_not_allowed", refused.path("error").path("code").asText());
+        assertTrue(refused.path("error").path("message").asText().contains("may_call"));
+        assertEquals(1, fake.launcher.launched().stream().filter(g -> "other".equals(g.function())).count(),
+                "the refused call started no VM of the callee (the one there is, is its deploy's)");
+        JsonNode none = platform.invoke("other", event("{\"call\": {\"function\": \"allowed\", \"event\": {}}}"), Mode.WARM).result();
+        assertEquals("call_not_allowed", none.path("error").path("code").asText(), "no may_call: no calls at all");
     }
 
     @Test
