@@ -2,9 +2,13 @@
 
 Protocol: one JSON object per line over the virtio-serial port named "thaw.agent".
 Host -> guest requests carry an "id" and an "op":
-  ping                          -> {"id", "ok": true, "pid", "boot_ns"}
+  ping                          -> {"id", "ok": true, "pid", "function"}
   load  {function, files}       -> writes files (base64) to /tmp/fn/<name>, imports handler.py
-  invoke {event, clock_ns}      -> {"id", "ok", "result" | "error", "exec_ms", "start_ns", "end_ns"}
+  invoke {event, clock_ns[, seed]} -> {"id", "ok", "result" | "error", "exec_ms", "start_ns", "end_ns"}
+                                   a "seed" (base64, sent with the first call after a restore)
+                                   reseeds the kernel's RNG and Python's, then runs the
+                                   handler's @thaw.after_restore hooks
+  before_snapshot               -> runs the handler's @thaw.before_snapshot hooks
 Guest -> host requests (a handler calling another function, see thaw.py) carry a "call" id:
   {"call": n, "op": "invoke", "function", "event", "async"} answered by {"reply": n, ...}.
 
@@ -12,10 +16,29 @@ The agent never polls: it blocks in read(); when the host side is not connected 
 reads EOF, and the agent then waits for SIGIO, which the virtio console driver raises when
 the host connects (a 1 s timed wait backs up a lost signal; it costs nothing while idle).
 """
-import base64, fcntl, importlib.util, json, os, signal, sys, threading, time, traceback
+import base64, fcntl, importlib.util, json, os, random, signal, struct, sys, threading, time, traceback
 
 PORT_NAME = "thaw.agent"
 FN_ROOT = "/tmp/fn"
+RNDADDENTROPY = 0x40085203  # _IOW('R', 3, int[2])
+RNDRESEEDCRNG = 0x5207      # _IO('R', 7)
+
+
+def reseed(seed):
+    """Every clone of a snapshot starts with the snapshot's RNG state: the kernel's pool and
+    Python's random module are copies. Mix the host's fresh bytes into the kernel's pool,
+    credit them, and make the kernel rekey its generator now (not minutes later), so
+    os.urandom, uuid4 and secrets differ between clones; then reseed Python's random from it."""
+    fd = os.open("/dev/urandom", os.O_WRONLY)
+    try:
+        try:
+            fcntl.ioctl(fd, RNDADDENTROPY, struct.pack("ii", len(seed) * 8, len(seed)) + seed)
+            fcntl.ioctl(fd, RNDRESEEDCRNG)
+        except OSError:
+            os.write(fd, seed)  # mixed in without credit; the kernel rekeys on its own schedule
+    finally:
+        os.close(fd)
+    random.seed()
 
 
 def find_port():
@@ -135,6 +158,9 @@ class Agent:
                 time.clock_settime_ns(time.CLOCK_REALTIME, clock_ns)
         if self.handler is None:
             raise RuntimeError("no function loaded")
+        if req.get("seed"):
+            reseed(base64.b64decode(req["seed"]))
+            _hooks("after_restore")
         self.context.invocation = req.get("invocation")
         start_ns = time.time_ns()
         t0 = time.perf_counter()
@@ -142,6 +168,10 @@ class Agent:
         exec_ms = (time.perf_counter() - t0) * 1000.0
         return {"ok": True, "result": result, "exec_ms": exec_ms,
                 "start_ns": start_ns, "end_ns": time.time_ns()}
+
+    def op_before_snapshot(self, req):
+        _hooks("before_snapshot")
+        return {"ok": True}
 
     def handle(self, req):
         rid = req.get("id")
@@ -180,6 +210,12 @@ class Agent:
 
 
 AGENT = None
+
+
+def _hooks(kind):
+    lib = sys.modules.get("thaw")
+    for hook in list(getattr(lib, "_HOOKS", {}).get(kind, [])):
+        hook()
 
 
 def main():

@@ -4,8 +4,30 @@
     r = thaw.invoke("resize", {"w": 100})          # waits for the result (a dict)
     h = thaw.invoke_async("resize", {"w": 100})    # returns at once
     r = h.result()                                 # waits
+
+    @thaw.after_restore                            # runs once in every instance restored from
+    def reconnect():                               # the snapshot, before its first invocation
+        ...                                        # (the RNGs are already reseeded then)
+
+    @thaw.before_snapshot                          # runs once, before the deploy snapshots the
+    def close_files():                             # warmed-up function
+        ...
 """
 import sys
+
+_HOOKS = {"after_restore": [], "before_snapshot": []}
+
+
+def after_restore(fn):
+    """Registers fn to run in each restored instance before its first invocation."""
+    _HOOKS["after_restore"].append(fn)
+    return fn
+
+
+def before_snapshot(fn):
+    """Registers fn to run once, before the function's snapshot is taken at deploy."""
+    _HOOKS["before_snapshot"].append(fn)
+    return fn
 
 
 class InvocationError(Exception):

@@ -50,6 +50,7 @@ final class Deployer {
             GuestRequests.deployStep(vm, GuestRequests.load(bundle), config.bootTimeout(), spec.name(), "loading");
             GuestRequests.deployStep(vm, GuestRequests.invoke(spec.warmupEvent(), "warmup"),
                     Duration.ofSeconds(spec.timeoutSeconds()), spec.name(), "warm-up");
+            GuestRequests.deployStep(vm, GuestRequests.beforeSnapshot(), config.bootTimeout(), spec.name(), "preparing to snapshot");
             vm.snapshot(snapDir.resolve(Snapshot.VMSTATE), config.bootTimeout());
         } catch (VmException e) {
             throw new ThawException(ThawException.Kind.VM_FAILED, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);

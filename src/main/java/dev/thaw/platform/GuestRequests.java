@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
 import dev.thaw.vm.Guest;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -22,13 +23,35 @@ final class GuestRequests {
         return req;
     }
 
+    private static final SecureRandom SEEDS = new SecureRandom();
+    /** Bytes of fresh entropy a restored clone mixes into its kernel pool (docs/design.md §5). */
+    static final int SEED_BYTES = 64;
+
     /** An invocation; it carries the host's clock, which a restored guest adopts (its own is the snapshot's). */
     static ObjectNode invoke(JsonNode event, String invocationId) {
+        return invoke(event, invocationId, false);
+    }
+
+    /**
+     * An invocation; with {@code reseed} (the first call to a restored clone) it also carries a
+     * fresh seed, so the guest reseeds its RNGs and runs its {@code after_restore} hooks first.
+     */
+    static ObjectNode invoke(JsonNode event, String invocationId, boolean reseed) {
         ObjectNode req = Json.object().put("op", "invoke").put("invocation", invocationId);
+        if (reseed) {
+            byte[] seed = new byte[SEED_BYTES];
+            SEEDS.nextBytes(seed);
+            req.put("seed", Base64.getEncoder().encodeToString(seed));
+        }
         Instant now = Instant.now();
         req.put("clock_ns", now.getEpochSecond() * 1_000_000_000L + now.getNano());
         req.set("event", event == null ? Json.object() : event);
         return req;
+    }
+
+    /** Runs the function's {@code before_snapshot} hooks, right before a deploy snapshots it. */
+    static ObjectNode beforeSnapshot() {
+        return Json.object().put("op", "before_snapshot");
     }
 
     /** The error for a handler that raised, with the guest's exception type and traceback. */

@@ -17,10 +17,13 @@ public final class Instance implements AutoCloseable {
     private final Guest guest;
     private final Instant created = Instant.now();
     private final AtomicInteger invocations = new AtomicInteger();
+    /** A restored clone that has not answered a call yet: its RNGs are still the snapshot's. */
+    private final java.util.concurrent.atomic.AtomicBoolean unseeded;
     private volatile State state = State.BUSY;
     private volatile long idleSinceNanos;
 
     Instance(String function, Mode origin, int memoryMib, Guest guest) {
+        this.unseeded = new java.util.concurrent.atomic.AtomicBoolean(origin != Mode.COLD);
         this.function = function;
         this.origin = origin;
         this.memoryMib = memoryMib;
@@ -60,6 +63,11 @@ public final class Instance implements AutoCloseable {
     void markIdle(long nowNanos) {
         idleSinceNanos = nowNanos;
         state = State.IDLE;
+    }
+
+    /** True exactly once for a restored instance: its first call must carry a fresh seed. */
+    boolean takeUnseeded() {
+        return unseeded.getAndSet(false);
     }
 
     boolean alive() {

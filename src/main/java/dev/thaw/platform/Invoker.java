@@ -132,7 +132,8 @@ public final class Invoker {
                 attempt = restore.attempt();
             }
             inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
-            JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId), Duration.ofSeconds(d.spec().timeoutSeconds()));
+            JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId, inst.takeUnseeded()),
+                    Duration.ofSeconds(d.spec().timeoutSeconds()));
             InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan());
             if (attempt != null) attempt.afterReply(clock);
             Timing timing = clock.finish(reply.path("exec_ms").asDouble());

@@ -268,6 +268,31 @@ class InvokerTest {
     }
 
     @Test
+    void theFirstCallToARestoredCloneCarriesAFreshSeedAndOnlyThatOne() {
+        fake.deploy("hello");
+        platform.invoke("hello", event("{}"), Mode.WARM);
+        platform.invoke("hello", event("{}"), Mode.WARM);
+        var restored = fake.launcher.launched().getLast();
+        assertEquals(2, restored.invokes().size());
+        String seed = restored.invokes().get(0).path("seed").asText();
+        assertEquals(GuestRequests.SEED_BYTES, java.util.Base64.getDecoder().decode(seed).length);
+        assertFalse(restored.invokes().get(1).has("seed"), "a warm call does not reseed");
+
+        platform.invoke("hello", event("{}"), Mode.VANILLA);
+        String other = fake.launcher.launched().getLast().invokes().get(0).path("seed").asText();
+        assertNotEquals(seed, other, "every clone gets its own seed");
+
+        platform.invoke("hello", event("{}"), Mode.COLD);
+        assertFalse(fake.launcher.launched().getLast().invokes().get(0).has("seed"), "a booted VM has its own entropy");
+
+        String prewarmed = platform.prewarm("hello", 1).getFirst();
+        platform.instances().stream().filter(i -> !i.id().equals(prewarmed)).forEach(i -> platform.stopInstance(i.id()));
+        platform.invoke("hello", event("{}"), Mode.WARM);
+        var guest = fake.launcher.launched().stream().filter(g -> g.id().equals(prewarmed)).findFirst().orElseThrow();
+        assertTrue(guest.invokes().getFirst().has("seed"), "a prewarmed clone is reseeded on its first call");
+    }
+
+    @Test
     void stepsAreScriptable() {
         fake.deploy("hello");
         fake.launcher.steps(new FakeLauncher.Steps(10, 2, 1, 50, 5, 40));

@@ -32,6 +32,7 @@ public final class FakeGuest implements Guest {
     private volatile boolean dead;
     private volatile boolean closed;
     private final AtomicInteger requests = new AtomicInteger();
+    private final java.util.List<ObjectNode> invokes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     FakeGuest(FakeLauncher launcher, String id, VmConfig config, CallHandler calls) {
         this.launcher = launcher;
@@ -55,6 +56,11 @@ public final class FakeGuest implements Guest {
 
     public String function() {
         return function;
+    }
+
+    /** Every invoke request this guest received, in order. */
+    public java.util.List<ObjectNode> invokes() {
+        return java.util.List.copyOf(invokes);
     }
 
     public int requests() {
@@ -116,7 +122,11 @@ public final class FakeGuest implements Guest {
                     launcher.advanceMs(launcher.steps().loadMs());
                     yield Json.object().put("ok", true).put("function", function);
                 }
-                case "invoke" -> invoke(request);
+                case "invoke" -> {
+                    invokes.add(request.deepCopy());
+                    yield invoke(request);
+                }
+                case "before_snapshot" -> Json.object().put("ok", true);
                 default -> Json.object().put("ok", false).set("error",
                         Json.object().put("type", "ValueError").put("message", "unknown op"));
             };
