@@ -12,6 +12,7 @@ public final class ErrorStatus {
             case INVALID -> Status.BAD_REQUEST_400;
             case FORBIDDEN -> Status.FORBIDDEN_403;
             case NOT_FOUND -> Status.NOT_FOUND_404;
+            case INSUFFICIENT_STORAGE -> Status.create(507, "Insufficient Storage");
             case CONFLICT -> Status.CONFLICT_409;
             case LIMIT -> Status.TOO_MANY_REQUESTS_429;
             case HANDLER, CORRUPT, INTERNAL -> Status.INTERNAL_SERVER_ERROR_500;

@@ -36,7 +36,7 @@ final class FunctionsService implements ApiService {
         this.platform = platform;
         this.requests = requests;
         this.endpoints = List.of(
-                Endpoint.get("/functions", req -> Reply.json(Status.OK_200, Map.of("functions", platform.functions()))),
+                Endpoint.get("/functions", req -> Reply.json(Status.OK_200, functionList())),
                 Endpoint.get("/functions/{name}", req -> Reply.json(Status.OK_200, platform.function(name(req)))),
                 Endpoint.put("/functions/{name}", req -> Reply.json(Status.CREATED_201, platform.deploy(bundle(req, name(req))))),
                 Endpoint.delete("/functions/{name}", req -> {
@@ -51,6 +51,18 @@ final class FunctionsService implements ApiService {
     @Override
     public List<Endpoint> endpoints() {
         return endpoints;
+    }
+
+    /** {@code {"functions": [...]}}, and {@code "broken": [{"name", "error"}]} when a deployment on disk cannot be used. */
+    private Object functionList() {
+        var out = dev.thaw.common.Json.object();
+        out.set("functions", dev.thaw.common.Json.MAPPER.valueToTree(platform.functions()));
+        var broken = platform.brokenFunctions();
+        if (!broken.isEmpty()) {
+            var list = out.putArray("broken");
+            broken.forEach((name, error) -> list.addObject().put("name", name).put("error", error));
+        }
+        return out;
     }
 
     private static String name(ServerRequest req) {

@@ -40,6 +40,7 @@ final class Deployer {
     /** Fills {@code staging} with {@code code/} and a sealed {@code snapshot/}. */
     void build(FunctionBundle bundle, Path staging) throws IOException {
         FunctionSpec spec = bundle.spec();
+        requireSpace(staging.getParent(), spec);
         bundle.writeTo(staging.resolve("code"));
         Path snapDir = Files.createDirectories(staging.resolve("snapshot"));
         String snapshotId = SnapshotWriter.newId();
@@ -53,10 +54,24 @@ final class Deployer {
             GuestRequests.deployStep(vm, GuestRequests.beforeSnapshot(), config.bootTimeout(), spec.name(), "preparing to snapshot");
             vm.snapshot(snapDir.resolve(Snapshot.VMSTATE), config.bootTimeout());
         } catch (VmException e) {
+            requireSpace(staging.getParent(), spec); // a VM that died writing its memory file on a full disk: say so
             throw new ThawException(ThawException.Kind.VM_FAILED, "deploy_failed", "deploying " + spec.name() + ": " + e.getMessage(), null, e);
         }
         if (spec.record()) recordWorkingSet(snapDir, snapshotId, spec, vmConfig);
         SnapshotWriter.seal(snapDir, snapshotId, spec.name(), image, vmConfig);
+    }
+
+    /**
+     * A deploy writes the guest's memory file and, with a record, its sparse copy: refuses up
+     * front (INSUFFICIENT_STORAGE, 507) when the data directory's disk has not room for both.
+     */
+    static void requireSpace(Path dir, FunctionSpec spec) throws IOException {
+        long needed = (spec.memoryMib() * (spec.record() ? 2L : 1L) + 64) << 20;
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < needed) {
+            throw new ThawException(ThawException.Kind.INSUFFICIENT_STORAGE, "disk_full", "deploying " + spec.name()
+                    + " needs about " + (needed >> 20) + " MiB on the disk of " + dir + ", which has " + (free >> 20) + " MiB free");
+        }
     }
 
     private void recordWorkingSet(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig vmConfig) {

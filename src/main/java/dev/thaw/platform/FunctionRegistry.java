@@ -36,6 +36,8 @@ final class FunctionRegistry {
     private final Deployer deployer;
     private final InstanceManager instances;
     private final Map<String, Deployed> functions = new ConcurrentHashMap<>();
+    /** Deployments found on disk that cannot be opened, by name, with why: listed, never silently dropped. */
+    private final Map<String, String> broken = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> deployLocks = new ConcurrentHashMap<>();
     private final CountDownLatch verified = new CountDownLatch(1);
 
@@ -74,7 +76,9 @@ final class FunctionRegistry {
                     Deployed d = Deployed.open(dir);
                     functions.put(d.name(), d);
                 } catch (IOException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "skipping " + dir + ": " + e.getMessage());
+                    String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                    broken.put(dir.getFileName().toString(), why);
+                    LOG.log(System.Logger.Level.WARNING, "cannot open the deployment " + dir + ": " + why);
                 }
             }
         } catch (IOException e) {
@@ -108,11 +112,21 @@ final class FunctionRegistry {
         return verified.getCount() == 0;
     }
 
-    /** The deployed function, or NOT_FOUND. */
+    /** The deployed function; NOT_FOUND, or CONFLICT for one whose deployment on disk is broken. */
     Deployed get(String name) {
         Deployed d = functions.get(name);
-        if (d == null) throw ThawException.notFound("no function named \"" + name + "\" is deployed");
-        return d;
+        if (d != null) return d;
+        String why = broken.get(name);
+        if (why != null) {
+            throw new ThawException(ThawException.Kind.CONFLICT, "function_broken", "the deployment of " + name
+                    + " on disk cannot be used (" + why + "); deploy it again");
+        }
+        throw ThawException.notFound("no function named \"" + name + "\" is deployed");
+    }
+
+    /** Deployments on disk that could not be opened at start-up, by name, with the reason. */
+    Map<String, String> broken() {
+        return new TreeMap<>(broken);
     }
 
     /** All deployed functions, by name. */
@@ -140,6 +154,7 @@ final class FunctionRegistry {
             Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
             fsync(functionsDir); // both renames are durable before the old deployment goes
             functions.put(name, Deployed.openSealed(dir));
+            broken.remove(name);
             instances.stopAll(name); // they run the previous code
             FileTrees.delete(old);
             return info(get(name));
@@ -158,6 +173,10 @@ final class FunctionRegistry {
     }
 
     void undeploy(String name) {
+        if (broken.remove(name) != null && !functions.containsKey(name)) {
+            FileTrees.delete(functionsDir.resolve(name));
+            return;
+        }
         Deployed d = get(name);
         functions.remove(name);
         instances.stopAll(name);

@@ -150,6 +150,11 @@ public final class Platform implements AutoCloseable {
         return registry.all().stream().map(registry::info).toList();
     }
 
+    /** Deployments found on disk that cannot be used (a broken manifest, a missing file), with why. */
+    public java.util.Map<String, String> brokenFunctions() {
+        return registry.broken();
+    }
+
     public FunctionInfo function(String name) {
         return registry.info(registry.get(name));
     }

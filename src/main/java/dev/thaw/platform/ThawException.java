@@ -32,6 +32,8 @@ public final class ThawException extends RuntimeException {
         TIMEOUT,
         /** A chain of calls between functions went deeper than allowed. */
         CALL_DEPTH,
+        /** The host's disk is too full for what was asked (a deploy's snapshot). */
+        INSUFFICIENT_STORAGE,
         /** The platform is shutting down or was interrupted. */
         UNAVAILABLE,
         /** A fault of thaw itself. */

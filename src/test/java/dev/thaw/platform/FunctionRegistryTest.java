@@ -81,4 +81,40 @@ class FunctionRegistryTest {
             assertTrue(snaps.getFirst().path("files").size() >= 2);
         }
     }
+
+    @Test
+    void aDeploymentThatCannotBeOpenedIsListedAsBrokenNotDropped() throws Exception {
+        try (FakePlatform fake = new FakePlatform()) {
+            fake.deploy("a");
+            fake.deploy("b");
+            Files.writeString(fake.root.resolve("data/functions/b/snapshot/manifest.json"), "{not json");
+            Platform again = new Platform(fake.platform.config(), fake.image, new FakeLauncher(fake.ticker::advance), fake.ticker, false);
+            try (again) {
+                assertEquals(1, again.functions().size(), "a still serves");
+                assertEquals(java.util.Set.of("b"), again.brokenFunctions().keySet());
+                assertTrue(again.brokenFunctions().get("b").contains("manifest"), again.brokenFunctions().toString());
+                ThawException e = assertThrows(ThawException.class, () -> again.invoke("b", Json.object(), Mode.WARM));
+                assertEquals(ThawException.Kind.CONFLICT, e.kind());
+                assertEquals("function_broken", e.code());
+                again.deploy(FunctionBundle.fromDirectory(fake.root.resolve("src/b")));
+                assertTrue(again.brokenFunctions().isEmpty(), "a new deploy replaces the broken one");
+                assertEquals("b", again.invoke("b", Json.object(), Mode.WARM).result().path("function").asText());
+            }
+        }
+    }
+
+    @Test
+    void aBrokenDeploymentCanBeUndeployed() throws Exception {
+        try (FakePlatform fake = new FakePlatform()) {
+            fake.deploy("b");
+            Files.delete(fake.root.resolve("data/functions/b/snapshot/manifest.json"));
+            Platform again = new Platform(fake.platform.config(), fake.image, new FakeLauncher(fake.ticker::advance), fake.ticker, false);
+            try (again) {
+                assertEquals(java.util.Set.of("b"), again.brokenFunctions().keySet());
+                again.undeploy("b");
+                assertTrue(again.brokenFunctions().isEmpty());
+                assertFalse(Files.exists(fake.root.resolve("data/functions/b")));
+            }
+        }
+    }
 }
