@@ -1,8 +1,12 @@
 package dev.thaw.api;
 
+import dev.thaw.common.AuthToken;
 import dev.thaw.platform.Platform;
 import dev.thaw.platform.ThawException;
 import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -11,6 +15,7 @@ import io.helidon.webserver.http.ServerResponse;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -38,10 +43,17 @@ public final class ApiServer implements AutoCloseable {
 
     private final InetSocketAddress address;
     private final List<ApiService> services;
+    private final AuthToken token;
     private final WebServer server;
 
     public ApiServer(Platform platform, InetSocketAddress address, long maxBodyBytes) {
+        this(platform, address, maxBodyBytes, null);
+    }
+
+    /** @param token when not null, every route but {@code GET /healthz} needs {@code Authorization: Bearer <token>} */
+    public ApiServer(Platform platform, InetSocketAddress address, long maxBodyBytes, AuthToken token) {
         this.address = address;
+        this.token = token;
         this.services = List.of(
                 new SystemService(platform),
                 new FunctionsService(platform, new Requests(maxBodyBytes)),
@@ -64,6 +76,7 @@ public final class ApiServer implements AutoCloseable {
 
     private void routing(HttpRouting.Builder routing) {
         routing.any(ApiServer::canonicalPath);
+        if (token != null) routing.any(this::authenticate);
         services.forEach(routing::register);
         routing.any((req, res) -> {
             throw ThawException.notFound("no route for " + req.prologue().method().text() + " " + req.prologue().uriPath().path());
@@ -82,6 +95,18 @@ public final class ApiServer implements AutoCloseable {
         } else {
             res.next();
         }
+    }
+
+    /** Lets a request through with the right bearer token; {@code GET /healthz} needs none (liveness probes). */
+    private void authenticate(ServerRequest req, ServerResponse res) {
+        boolean health = req.prologue().method() == Method.GET && "/healthz".equals(req.prologue().uriPath().path());
+        if (health || token.admits(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null))) {
+            res.next();
+            return;
+        }
+        throw new ApiError(Status.UNAUTHORIZED_401, "unauthorized",
+                "this daemon needs an API token: send Authorization: Bearer <token> (clients read the file $"
+                        + AuthToken.ENV + " names)", Map.of(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"thaw\""));
     }
 
     /** Every route of the API: the table {@code openapi.yaml} documents. */

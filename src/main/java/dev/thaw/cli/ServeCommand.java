@@ -23,14 +23,24 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", defaultValue = "6291456", description = "Largest request body in bytes (larger gets 413). Default: ${DEFAULT-VALUE} (6 MiB).")
     long maxBody;
 
+    @Option(names = "--auth-token-file", paramLabel = "FILE",
+            description = "Require this API token (one line, at least 16 characters) as 'Authorization: Bearer <token>' on "
+                    + "every route but GET /healthz; without it, 401. Clients (thaw invoke, app, bench --daemon, load, flow) "
+                    + "read the same file from $THAW_AUTH_TOKEN_FILE. Default: no token (listen on loopback only).")
+    java.nio.file.Path authTokenFile;
+
     @Mixin
     Boot boot;
 
     @Override
     public Integer call() throws InterruptedException {
         Platform platform = boot.start();
-        ApiServer api = new ApiServer(platform, new InetSocketAddress(host, port), maxBody).start();
+        dev.thaw.common.AuthToken token = authTokenFile == null ? null : dev.thaw.common.AuthToken.read(authTokenFile);
+        ApiServer api = new ApiServer(platform, new InetSocketAddress(host, port), maxBody, token).start();
         Runtime.getRuntime().addShutdownHook(new Thread(api::close));
+        if (token == null && !new InetSocketAddress(host, port).getAddress().isLoopbackAddress()) {
+            Boot.progress("warning: listening on " + host + " without --auth-token-file: anyone who reaches it can deploy and run code");
+        }
         Boot.progress("daemon listening on " + api.url() + " (accel " + platform.accel().name().toLowerCase()
                 + ", " + platform.functions().size() + " functions deployed)");
         new CountDownLatch(1).await();

@@ -1,6 +1,7 @@
 package dev.thaw.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.common.AuthToken;
 import dev.thaw.common.Json;
 
 import java.io.IOException;
@@ -59,13 +60,21 @@ public final class DaemonClient implements AutoCloseable {
     private final String base;
     private final Timeouts timeouts;
     private final HttpClient http;
+    private final AuthToken token;
 
+    /** A client of the daemon at {@code baseUrl}, with the API token {@code $THAW_AUTH_TOKEN_FILE} names, if any. */
     public DaemonClient(String baseUrl) {
         this(baseUrl, Timeouts.DEFAULT);
     }
 
     /** A client of the daemon at {@code baseUrl} ({@code http://host:port}, optionally with a path prefix). */
     public DaemonClient(String baseUrl, Timeouts timeouts) {
+        this(baseUrl, timeouts, AuthToken.fromEnvironment().orElse(null));
+    }
+
+    /** @param token sent as {@code Authorization: Bearer …} with every request; null for none */
+    public DaemonClient(String baseUrl, Timeouts timeouts, AuthToken token) {
+        this.token = token;
         this.base = checkedBase(baseUrl);
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeouts.connect()).build();
@@ -174,7 +183,8 @@ public final class DaemonClient implements AutoCloseable {
 
     private HttpRequest.Builder request(String path, Duration timeout) {
         if (!path.startsWith("/")) throw new IllegalArgumentException("API path must start with '/': " + path);
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("Accept", "application/json");
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("Accept", "application/json");
+        return token == null ? b : b.header("Authorization", token.bearer());
     }
 
     /** A path segment: names are plain already, but an id from elsewhere must not be able to change the route. */

@@ -39,11 +39,13 @@ final class RequestTemplates {
         whole = new byte[n][];
         prefix = new byte[n][];
         int max = 0;
+        // A daemon that needs a token gets the one $THAW_AUTH_TOKEN_FILE names, as every thaw client does.
+        String auth = dev.thaw.common.AuthToken.fromEnvironment().map(t -> "\r\nAuthorization: " + t.bearer()).orElse("");
         for (int f = 0; f < n; f++) {
             LoadFunction fn = schedule.functions.get(f);
             String path = basePath + "/functions/" + URLEncoder.encode(fn.target(), StandardCharsets.UTF_8).replace("+", "%20")
                     + "/invoke" + (mode == null ? "" : "?mode=" + URLEncoder.encode(mode, StandardCharsets.UTF_8));
-            String head = "POST " + path + " HTTP/1.1\r\nHost: " + hostHeader
+            String head = "POST " + path + " HTTP/1.1\r\nHost: " + hostHeader + auth
                     + "\r\nContent-Type: application/json\r\nContent-Length: ";
             prefix[f] = head.getBytes(StandardCharsets.US_ASCII);
             if (fn.event() != null) {

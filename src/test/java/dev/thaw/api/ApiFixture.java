@@ -71,8 +71,17 @@ final class ApiFixture implements AutoCloseable {
     }
 
     private ApiFixture(FakePlatform fake) {
+        this(fake, null);
+    }
+
+    /** An API that needs {@code token} on every route but {@code GET /healthz}. */
+    static ApiFixture withToken(dev.thaw.common.AuthToken token) {
+        return new ApiFixture(new FakePlatform(), token);
+    }
+
+    private ApiFixture(FakePlatform fake, dev.thaw.common.AuthToken token) {
         this.fake = fake;
-        this.api = new ApiServer(fake.platform, new InetSocketAddress("127.0.0.1", 0), MAX_BODY).start();
+        this.api = new ApiServer(fake.platform, new InetSocketAddress("127.0.0.1", 0), MAX_BODY, token).start();
     }
 
     URI uri(String path) {
