@@ -61,7 +61,7 @@ public final class Invoker {
     /** Runs one invocation once the function has a free concurrency slot (bounded queue). */
     public InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
-        try (Admission.Ticket ticket = admission.enter(function)) {
+        try (Admission.Ticket ticket = admission.enter(line(function, call))) {
             ticket.awaitTurn();
             return invokeOnce(function, event, mode, call);
         } catch (ThawException e) {
@@ -75,7 +75,7 @@ public final class Invoker {
         registry.get(function);
         Admission.Ticket ticket;
         try {
-            ticket = admission.enter(function);
+            ticket = admission.enter(line(function, call));
         } catch (ThawException e) {
             countError(function, e);
             throw e;
@@ -98,6 +98,21 @@ public final class Invoker {
 
     AsyncInvocations async() {
         return async;
+    }
+
+    /**
+     * The admission line an invocation joins: calls from other functions queue apart from outside
+     * callers, so a function that floods another with calls fills its own line, not theirs.
+     */
+    static String line(String function, Call call) {
+        return call.depth() > 0 ? function + " (calls)" : function;
+    }
+
+    /** The guest's own timing of the handler, believed only as far as it can be: 0 to the time the call took. */
+    private static double guestExecMs(JsonNode reply, Timing.Clock clock) {
+        double ms = reply.path("exec_ms").asDouble(0);
+        double elapsed = clock.elapsedMs();
+        return Double.isFinite(ms) ? Math.max(0, Math.min(ms, elapsed)) : 0;
     }
 
     /** Counts a failed invocation by its error code (also for failures found before the platform saw it, e.g. a bad mode). */
@@ -136,7 +151,7 @@ public final class Invoker {
                     Duration.ofSeconds(d.spec().timeoutSeconds()));
             InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan());
             if (attempt != null) attempt.afterReply(clock);
-            Timing timing = clock.finish(reply.path("exec_ms").asDouble());
+            Timing timing = clock.finish(guestExecMs(reply, clock));
             Instance done = inst;
             inst = null;
             instances.release(done, Math.max(config.maxIdlePerFunction(), d.spec().minWarm()));

@@ -71,6 +71,11 @@ public record Timing(
             return ticker.nanoTime();
         }
 
+        /** Milliseconds since the clock started. */
+        double elapsedMs() {
+            return (ticker.nanoTime() - startNanos) / 1e6;
+        }
+
         /** Ends {@code phase} now; it began where the previous phase ended. Returns its ms. */
         double phase(Phase phase) {
             long now = ticker.nanoTime();

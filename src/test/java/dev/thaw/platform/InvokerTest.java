@@ -293,6 +293,33 @@ class InvokerTest {
     }
 
     @Test
+    void callsFromOtherFunctionsQueueApartFromOutsideCallers() throws Exception {
+        // Concurrency 1, queue 0: an outside call and a call from another function each get a slot of their own.
+        try (FakePlatform f = new FakePlatform(new Limits(8, 8192, 1, 0, java.time.Duration.ZERO))) {
+            f.deploy("caller", "{\"name\": \"caller\", \"record\": false, \"may_call\": [\"callee\"]}");
+            f.deploy("callee");
+            var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+            var viaCall = threads.submit(() -> f.platform.invoke("caller",
+                    event("{\"call\": {\"function\": \"callee\", \"event\": {\"gate\": \"g\"}}}"), Mode.WARM));
+            f.launcher.awaitAtGate(1); // the callee, called by caller, holds its slot in the calls' line
+            var outside = threads.submit(() -> f.platform.invoke("callee", event("{}"), Mode.WARM));
+            assertEquals("callee", outside.get(10, TimeUnit.SECONDS).result().path("function").asText(),
+                    "the outside caller was not starved by the function's calls");
+            f.launcher.gate("g").countDown();
+            assertTrue(viaCall.get(10, TimeUnit.SECONDS).result().path("ok").asBoolean());
+        }
+    }
+
+    @Test
+    void aGuestsOwnTimingIsBoundedByTheTimeTheCallTook() {
+        fake.deploy("hello");
+        InvocationResult lying = platform.invoke("hello", event("{\"claim_exec_ms\": 1e9}"), Mode.VANILLA);
+        assertEquals(lying.timing().total(), lying.timing().guestExec(), 0.001, "no more than the call took");
+        InvocationResult negative = platform.invoke("hello", event("{\"claim_exec_ms\": -50}"), Mode.WARM);
+        assertEquals(0.0, negative.timing().guestExec());
+    }
+
+    @Test
     void stepsAreScriptable() {
         fake.deploy("hello");
         fake.launcher.steps(new FakeLauncher.Steps(10, 2, 1, 50, 5, 40));

@@ -155,7 +155,7 @@ public final class FakeGuest implements Guest {
         }
         long execMs = launcher.steps().execMs();
         launcher.advanceMs(execMs);
-        ObjectNode reply = Json.object().put("exec_ms", (double) execMs);
+        ObjectNode reply = Json.object().put("exec_ms", event.has("claim_exec_ms") ? event.path("claim_exec_ms").asDouble() : (double) execMs);
         if (event.has("raise")) {
             reply.put("ok", false).set("error", Json.object().put("type", "ValueError")
                     .put("message", event.path("raise").asText()).put("traceback", "Traceback: ValueError"));
