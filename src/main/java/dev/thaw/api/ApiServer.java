@@ -13,6 +13,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -52,11 +53,19 @@ public final class ApiServer implements AutoCloseable {
 
     /** @param token when not null, every route but {@code GET /healthz} needs {@code Authorization: Bearer <token>} */
     public ApiServer(Platform platform, InetSocketAddress address, long maxBodyBytes, AuthToken token) {
+        this(platform, address, maxBodyBytes, token, List.of());
+    }
+
+    /**
+     * @param token         when not null, every route but {@code GET /healthz} needs {@code Authorization: Bearer <token>}
+     * @param functionRoots the directories a deploy by path may read from; empty for any
+     */
+    public ApiServer(Platform platform, InetSocketAddress address, long maxBodyBytes, AuthToken token, List<Path> functionRoots) {
         this.address = address;
         this.token = token;
         this.services = List.of(
                 new SystemService(platform),
-                new FunctionsService(platform, new Requests(maxBodyBytes)),
+                new FunctionsService(platform, new Requests(maxBodyBytes), realPaths(functionRoots)),
                 new InvocationsService(platform),
                 new InstancesService(platform),
                 new TracesService(platform));
@@ -95,6 +104,16 @@ public final class ApiServer implements AutoCloseable {
         } else {
             res.next();
         }
+    }
+
+    private static List<Path> realPaths(List<Path> roots) {
+        return roots.stream().map(r -> {
+            try {
+                return r.toRealPath();
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--functions-root " + r + " is not a readable directory: " + e.getMessage(), e);
+            }
+        }).toList();
     }
 
     /** Lets a request through with the right bearer token; {@code GET /healthz} needs none (liveness probes). */

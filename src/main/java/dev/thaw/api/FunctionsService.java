@@ -30,11 +30,14 @@ final class FunctionsService implements ApiService {
 
     private final Platform platform;
     private final Requests requests;
+    /** Directories a deploy by path may read from (real paths); empty: any directory of this host. */
+    private final List<Path> functionRoots;
     private final List<Endpoint> endpoints;
 
-    FunctionsService(Platform platform, Requests requests) {
+    FunctionsService(Platform platform, Requests requests, List<Path> functionRoots) {
         this.platform = platform;
         this.requests = requests;
+        this.functionRoots = List.copyOf(functionRoots);
         this.endpoints = List.of(
                 Endpoint.get("/functions", req -> Reply.json(Status.OK_200, functionList())),
                 Endpoint.get("/functions/{name}", req -> Reply.json(Status.OK_200, platform.function(name(req)))),
@@ -51,6 +54,20 @@ final class FunctionsService implements ApiService {
     @Override
     public List<Endpoint> endpoints() {
         return endpoints;
+    }
+
+    /** A deploy-by-path directory, checked against {@code --functions-root} after resolving links. */
+    private Path allowed(Path dir) {
+        if (functionRoots.isEmpty()) return dir;
+        Path real;
+        try {
+            real = dir.toRealPath();
+        } catch (java.io.IOException e) {
+            throw ThawException.badRequest("cannot read the function directory " + dir + ": " + e.getMessage());
+        }
+        for (Path root : functionRoots) if (real.startsWith(root)) return real;
+        throw new ThawException(ThawException.Kind.FORBIDDEN, "path_not_allowed", dir + " is outside the directories this daemon"
+                + " deploys from (--functions-root " + functionRoots + "); upload the function as a tar instead");
     }
 
     /** {@code {"functions": [...]}}, and {@code "broken": [{"name", "error"}]} when a deployment on disk cannot be used. */
@@ -126,7 +143,7 @@ final class FunctionsService implements ApiService {
             if (path == null) {
                 throw ThawException.badRequest("deploy body must be a tar (Content-Type: application/x-tar) or JSON {\"path\": \"/function/dir\"}");
             }
-            b = FunctionBundle.fromDirectory(Path.of(path));
+            b = FunctionBundle.fromDirectory(allowed(Path.of(path)));
         }
         if (!b.spec().name().equals(name)) {
             throw ThawException.badRequest("URL names function \"" + name + "\" but its function.json says \"" + b.spec().name() + "\"");

@@ -29,6 +29,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "read the same file from $THAW_AUTH_TOKEN_FILE. Default: no token (listen on loopback only).")
     java.nio.file.Path authTokenFile;
 
+    @Option(names = "--functions-root", paramLabel = "DIR",
+            description = "Deploy by path ({\"path\": dir}) only from directories under DIR (repeatable; links resolved "
+                    + "first); others answer 403 path_not_allowed, and tar uploads still work. Default: any directory.")
+    java.util.List<java.nio.file.Path> functionRoots = new java.util.ArrayList<>();
+
     @Mixin
     Boot boot;
 
@@ -36,7 +41,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Platform platform = boot.start();
         dev.thaw.common.AuthToken token = authTokenFile == null ? null : dev.thaw.common.AuthToken.read(authTokenFile);
-        ApiServer api = new ApiServer(platform, new InetSocketAddress(host, port), maxBody, token).start();
+        ApiServer api = new ApiServer(platform, new InetSocketAddress(host, port), maxBody, token, functionRoots).start();
         Runtime.getRuntime().addShutdownHook(new Thread(api::close));
         if (token == null && !new InetSocketAddress(host, port).getAddress().isLoopbackAddress()) {
             Boot.progress("warning: listening on " + host + " without --auth-token-file: anyone who reaches it can deploy and run code");

@@ -80,8 +80,19 @@ final class ApiFixture implements AutoCloseable {
     }
 
     private ApiFixture(FakePlatform fake, dev.thaw.common.AuthToken token) {
+        this(fake, token, false);
+    }
+
+    /** An API that deploys by path only from the fake platform's own source directory. */
+    static ApiFixture withFunctionsRoot() {
+        return new ApiFixture(new FakePlatform(), null, true);
+    }
+
+    private ApiFixture(FakePlatform fake, dev.thaw.common.AuthToken token, boolean rooted) {
         this.fake = fake;
-        this.api = new ApiServer(fake.platform, new InetSocketAddress("127.0.0.1", 0), MAX_BODY, token).start();
+        java.util.List<java.nio.file.Path> roots = rooted ? java.util.List.of(fake.functionDir("x", "{\"name\": \"x\"}").getParent())
+                : java.util.List.of();
+        this.api = new ApiServer(fake.platform, new InetSocketAddress("127.0.0.1", 0), MAX_BODY, token, roots).start();
     }
 
     URI uri(String path) {
