@@ -164,7 +164,10 @@ public final class QemuGuest implements Guest {
                 "-cpu", c.accel() == Accel.KVM ? "host" : "max",
                 "-smp", Integer.toString(c.vcpus()),
                 "-m", c.memoryMib() + "M",
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                // QEMU's own seccomp filter, as strict as thaw's use allows: spawning stays allowed
+                // because the device state is loaded and saved through "exec:cat" migrations.
+                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny,spawn=allow"));
         String size = c.memoryMib() + "M";
         cmd.add("-object");
         cmd.add(c.memoryFile() == null
