@@ -45,7 +45,9 @@ final class Recorder {
             vm.loadState(timeout);
             try (WorkingSetSampler sampler = WorkingSetSampler.start(vm.pid(), memory, SAMPLE_INTERVAL_MS)) {
                 vm.resume();
-                JsonNode reply = vm.request(GuestRequests.invoke(spec.warmupEvent(), "record"),
+                // Reseeded like every first call after a restore, so the pages the reseed touches
+                // (kernel RNG, Python's random, after_restore hooks) are in the working set too.
+                JsonNode reply = vm.request(GuestRequests.invoke(spec.warmupEvent(), "record", true),
                         Duration.ofSeconds(spec.timeoutSeconds()));
                 if (!reply.path("ok").asBoolean()) {
                     throw new IOException("the record input failed: " + reply.path("error").path("message").asText());
