@@ -1,12 +1,16 @@
 package dev.thaw.cli;
 
 import dev.thaw.api.ApiServer;
+import dev.thaw.common.AuthToken;
 import dev.thaw.platform.Platform;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -27,12 +31,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Require this API token (one line, at least 16 characters) as 'Authorization: Bearer <token>' on "
                     + "every route but GET /healthz; without it, 401. Clients (thaw invoke, app, bench --daemon, load, flow) "
                     + "read the same file from $THAW_AUTH_TOKEN_FILE. Default: no token (listen on loopback only).")
-    java.nio.file.Path authTokenFile;
+    Path authTokenFile;
 
     @Option(names = "--functions-root", paramLabel = "DIR",
             description = "Deploy by path ({\"path\": dir}) only from directories under DIR (repeatable; links resolved "
                     + "first); others answer 403 path_not_allowed, and tar uploads still work. Default: any directory.")
-    java.util.List<java.nio.file.Path> functionRoots = new java.util.ArrayList<>();
+    List<Path> functionRoots = new ArrayList<>();
 
     @Mixin
     Boot boot;
@@ -40,7 +44,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Platform platform = boot.start();
-        dev.thaw.common.AuthToken token = authTokenFile == null ? null : dev.thaw.common.AuthToken.read(authTokenFile);
+        AuthToken token = authTokenFile == null ? null : AuthToken.read(authTokenFile);
         ApiServer api = new ApiServer(platform, new InetSocketAddress(host, port), maxBody, token, functionRoots).start();
         Runtime.getRuntime().addShutdownHook(new Thread(api::close));
         if (token == null && !new InetSocketAddress(host, port).getAddress().isLoopbackAddress()) {

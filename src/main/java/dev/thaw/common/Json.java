@@ -36,11 +36,26 @@ public final class Json {
         try {
             return MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            // A limit (nesting depth, number or string length) is reported without a location.
-            var at = e.getLocation();
-            throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage()
-                    + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()), e);
+            throw malformed(e);
         }
+    }
+
+    /** Parses UTF-8 JSON in {@code bytes[offset, offset + length)} without copying it first. */
+    public static JsonNode parse(byte[] bytes, int offset, int length) {
+        try {
+            return MAPPER.readTree(bytes, offset, length);
+        } catch (JsonProcessingException e) {
+            throw malformed(e);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // not thrown for an in-memory array
+        }
+    }
+
+    private static IllegalArgumentException malformed(JsonProcessingException e) {
+        // A limit (nesting depth, number or string length) is reported without a location.
+        var at = e.getLocation();
+        return new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage()
+                + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()), e);
     }
 
     public static ObjectNode object() {

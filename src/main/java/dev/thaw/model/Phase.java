@@ -1,7 +1,6 @@
 package dev.thaw.model;
 
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * The phases an invocation's time is split into. One list for every place that names them: the
@@ -40,8 +39,4 @@ public enum Phase {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    public static Optional<Phase> find(String id) {
-        for (Phase p : values()) if (p.id().equals(id)) return Optional.of(p);
-        return Optional.empty();
-    }
 }

@@ -5,6 +5,7 @@ import dev.thaw.model.Mode;
 import dev.thaw.vm.Guest;
 
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A running guest serving one function, one invocation at a time. */
@@ -18,12 +19,12 @@ public final class Instance implements AutoCloseable {
     private final Instant created = Instant.now();
     private final AtomicInteger invocations = new AtomicInteger();
     /** A restored clone that has not answered a call yet: its RNGs are still the snapshot's. */
-    private final java.util.concurrent.atomic.AtomicBoolean unseeded;
+    private final AtomicBoolean unseeded;
     private volatile State state = State.BUSY;
     private volatile long idleSinceNanos;
 
     Instance(String function, Mode origin, int memoryMib, Guest guest) {
-        this.unseeded = new java.util.concurrent.atomic.AtomicBoolean(origin != Mode.COLD);
+        this.unseeded = new AtomicBoolean(origin != Mode.COLD);
         this.function = function;
         this.origin = origin;
         this.memoryMib = memoryMib;

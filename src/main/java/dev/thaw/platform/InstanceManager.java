@@ -199,11 +199,6 @@ final class InstanceManager {
         return instances.values().stream().filter(i -> i.function().equals(function)).count();
     }
 
-    int idleCount(String function) {
-        Deque<Instance> q = idle.get(function);
-        return q == null ? 0 : q.size();
-    }
-
     void stopIdle(String function) {
         Deque<Instance> q = idle.get(function);
         if (q != null) for (Instance inst; (inst = q.pollFirst()) != null; ) discard(inst);

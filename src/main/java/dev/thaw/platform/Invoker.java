@@ -123,7 +123,7 @@ public final class Invoker {
 
     private InvocationResult invokeOnce(String function, JsonNode event, Mode mode, Call call) {
         Deployed d = registry.get(function);
-        if (mode.restores()) RestoreStrategy.of(mode).prepare(d, restorer.snapshotFiles(d)); // CACHED's precondition, not part of its time
+        if (mode.restores()) RestoreStrategy.of(mode).prepare(d, () -> restorer.snapshotFiles(d)); // CACHED's precondition, not part of its time
         String invocationId = "inv-" + Ids.shortId() + Ids.shortId();
         List<String> warnings = new ArrayList<>();
         Timing.Clock clock = new Timing.Clock(ticker);

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * How a restore loads guest memory: the one place a memory strategy plugs into the restore path
@@ -42,7 +43,7 @@ interface RestoreStrategy {
     }
 
     /** Work that is a precondition of the strategy but not part of a restore's time. */
-    default void prepare(Deployed d, List<Path> snapshotFiles) {}
+    default void prepare(Deployed d, Supplier<List<Path>> snapshotFiles) {}
 
     /** Starts one restore of {@code d}. */
     Attempt begin(Deployed d, Timing.Clock clock);
@@ -105,8 +106,8 @@ interface RestoreStrategy {
         }
 
         @Override
-        public void prepare(Deployed d, List<Path> snapshotFiles) {
-            for (Path f : snapshotFiles) {
+        public void prepare(Deployed d, Supplier<List<Path>> snapshotFiles) {
+            for (Path f : snapshotFiles.get()) {
                 try {
                     if (PageCache.residentCount(f) < (Files.size(f) + 4095) / 4096) PageCache.touchSequential(f);
                 } catch (IOException e) {

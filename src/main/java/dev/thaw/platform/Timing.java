@@ -31,20 +31,6 @@ public record Timing(
         @JsonProperty("guest_exec") double guestExec,
         @JsonProperty("host_overhead") double hostOverhead) {
 
-    /** The milliseconds of {@code phase}, or null when it did not happen. */
-    public Double of(Phase phase) {
-        return switch (phase) {
-            case VMM_START -> vmmStart;
-            case STATE_LOAD -> stateLoad;
-            case PREFETCH -> prefetch;
-            case RESUME -> resume;
-            case BOOT -> boot;
-            case FUNCTION_LOAD -> functionLoad;
-            case GUEST_EXEC -> guestExec;
-            case HOST_OVERHEAD -> hostOverhead;
-        };
-    }
-
     /**
      * Accumulates phase times while an invocation runs. Each phase is the time since the previous
      * one ended; its start and end are kept (as epoch nanoseconds via {@link #epochNanos}) so the

@@ -78,7 +78,8 @@ final class AgentConnection implements AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     if (chunk[i] != '\n') continue;
                     line.append(chunk, start, i - start);
-                    handle(line.take());
+                    handle(line);
+                    line.reset();
                     start = i + 1;
                 }
                 line.append(chunk, start, n - start);
@@ -98,11 +99,11 @@ final class AgentConnection implements AutoCloseable {
     }
 
     /** One line from the guest; a breach of the protocol throws and ends the connection. */
-    private void handle(byte[] bytes) {
-        if (bytes.length == 0) return;
+    private void handle(LineBuffer line) {
+        if (line.len == 0) return;
         JsonNode msg;
         try {
-            msg = Json.parse(new String(bytes, StandardCharsets.UTF_8));
+            msg = Json.parse(line.buf, 0, line.len);
         } catch (RuntimeException e) {
             throw new VmException.Protocol("guest_protocol", "the guest sent a line that is not JSON: " + e.getMessage());
         }
@@ -178,11 +179,10 @@ final class AgentConnection implements AutoCloseable {
             len += n;
         }
 
-        byte[] take() {
-            byte[] line = Arrays.copyOf(buf, len);
+        /** Starts the next line; a buffer grown by a long line goes back to one chunk. */
+        void reset() {
             len = 0;
             if (buf.length > 16 * CHUNK) buf = new byte[CHUNK];
-            return line;
         }
     }
 

@@ -227,7 +227,7 @@ class ApiServerTest {
             tight.fake.deploy("busy");
             CompletableFuture<Answer> first = tight.sendAsync(HttpRequest.newBuilder(tight.uri("/functions/busy/invoke"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"gate\": \"g\"}")));
-            awaitGuestBusy(tight);
+            tight.fake.launcher.awaitAtGate(1); // the gated call holds the slot
             Answer refused = tight.post("/functions/busy/invoke", "{}");
             tight.fake.launcher.gate("g").countDown();
             assertEquals(429, refused.status(), refused.toString());
@@ -236,15 +236,6 @@ class ApiServerTest {
             assertEquals(1, refused.json().path("error").path("retry_after_s").asInt());
             assertEquals("1", refused.header("retry-after"));
             assertEquals(200, first.join().status(), "the call that held the slot finishes");
-        }
-    }
-
-    /** Until a guest is answering a request (the gated call holds the slot); deploy's own warm-up call has ended. */
-    private static void awaitGuestBusy(ApiFixture f) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (f.fake.launcher.launched().stream().noneMatch(g -> g.inFlight() > 0)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("the gated call never reached a guest");
-            Thread.onSpinWait();
         }
     }
 

@@ -25,7 +25,6 @@ public final class FakeGuest implements Guest {
     private final String id;
     private final VmConfig config;
     private final CallHandler calls;
-    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile String function;
     private volatile boolean stateLoaded;
     private volatile boolean running;
@@ -65,11 +64,6 @@ public final class FakeGuest implements Guest {
 
     public int requests() {
         return requests.get();
-    }
-
-    /** Requests being answered right now. */
-    public int inFlight() {
-        return inFlight.get();
     }
 
     public boolean closed() {
@@ -114,25 +108,20 @@ public final class FakeGuest implements Guest {
         check();
         if (!running) throw new IllegalStateException("request to a paused guest");
         requests.incrementAndGet();
-        inFlight.incrementAndGet();
-        try {
-            return switch (request.path("op").asText()) {
-                case "load" -> {
-                    function = request.path("function").path("name").asText();
-                    launcher.advanceMs(launcher.steps().loadMs());
-                    yield Json.object().put("ok", true).put("function", function);
-                }
-                case "invoke" -> {
-                    invokes.add(request.deepCopy());
-                    yield invoke(request);
-                }
-                case "before_snapshot" -> Json.object().put("ok", true);
-                default -> Json.object().put("ok", false).set("error",
-                        Json.object().put("type", "ValueError").put("message", "unknown op"));
-            };
-        } finally {
-            inFlight.decrementAndGet();
-        }
+        return switch (request.path("op").asText()) {
+            case "load" -> {
+                function = request.path("function").path("name").asText();
+                launcher.advanceMs(launcher.steps().loadMs());
+                yield Json.object().put("ok", true).put("function", function);
+            }
+            case "invoke" -> {
+                invokes.add(request.deepCopy());
+                yield invoke(request);
+            }
+            case "before_snapshot" -> Json.object().put("ok", true);
+            default -> Json.object().put("ok", false).set("error",
+                    Json.object().put("type", "ValueError").put("message", "unknown op"));
+        };
     }
 
     private JsonNode invoke(ObjectNode request) {
