@@ -1,7 +1,8 @@
 """Test function that attacks its host through the agent connection, as the event asks:
 {"flood_mb": N} writes N MiB without a newline, {"result_mb": N} returns an N MiB result,
 {"forge_calls": N} sends N calls with a forged parent, {"recurse_forged": true} calls itself
-for ever while claiming to be a top-level caller. Anything else answers {"ok": true}."""
+for ever while claiming to be a top-level caller, {"nest": N} sends a line of N nested
+brackets. Anything else answers {"ok": true}."""
 import os
 import sys
 
@@ -27,6 +28,11 @@ def handle(event):
             for _ in range(int(event["flood_mb"])):
                 _write_all(agent.ch.fd, chunk)
         return {"flooded": True}
+    if event.get("nest"):
+        n = int(event["nest"])
+        with agent.ch.wlock:
+            _write_all(agent.ch.fd, b"[" * n + b"]" * n + b"\n")
+        return {"nested": n}
     if event.get("result_mb"):
         return {"blob": "y" * (int(event["result_mb"]) << 20)}
     if event.get("forge_calls"):

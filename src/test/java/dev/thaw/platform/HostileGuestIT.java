@@ -94,6 +94,15 @@ class HostileGuestIT {
     }
 
     @Test
+    void aHundredThousandNestedBracketsAreAProtocolErrorNotACrash() throws Exception {
+        long before = rssBytes();
+        ThawException e = attack("{\"nest\": 100000}");
+        assertEquals("guest_protocol", e.code(), e.getMessage());
+        assertTrue(rssBytes() - before < 64L << 20);
+        bothFunctionsStillAnswer();
+    }
+
+    @Test
     void tenThousandForgedCallsEndTheInstanceNotTheDaemon() {
         ThawException e = attack("{\"forge_calls\": 10000}");
         assertEquals("too_many_calls", e.code(), e.getMessage());
