@@ -93,6 +93,7 @@ public final class Jail {
     private final Path jailer;
     private final Path rootMount;
     private final long overheadMib;
+    private final MemoryWatchdog watchdog = new MemoryWatchdog();
 
     private Jail(boolean enabled, String status, int uid, int gid, Cgroups cgroups, Path preload, Path jailer, Path rootMount,
                  long overheadMib) {
@@ -159,7 +160,8 @@ public final class Jail {
      * sockets exist and before QEMU starts; {@link Cell#close()} after QEMU has exited.
      */
     Cell enter(String id, VmConfig c, Path runDir) throws IOException {
-        List<Path> groups = cgroups.create(ProcessHandle.current().pid() + "-" + id, limits(c.memoryMib(), c.vcpus()));
+        Cgroups.Limits limits = limits(c.memoryMib(), c.vcpus());
+        List<Path> groups = cgroups.create(ProcessHandle.current().pid() + "-" + id, limits);
         List<Path> ro = new ArrayList<>(List.of(c.image().kernel(), c.image().initrd(), c.image().rootfs()));
         List<Path> rw = new ArrayList<>(List.of(runDir));
         List<Path> roOpens = new ArrayList<>();
@@ -189,19 +191,28 @@ public final class Jail {
             extraGroups.add((Integer) Files.getAttribute(Path.of("/dev/kvm"), "unix:gid"));
         }
         Plan plan = new Plan(jailer, uid, gid, extraGroups, rootMount, Cgroups.procsFiles(groups), ro, rw, devices, preload, roOpens);
-        return new Cell(plan, groups, deployDir);
+        return new Cell(id, plan, groups, limits.memoryBytes(), deployDir);
     }
 
     /** One VM's jail: wraps its argv, and undoes what {@link #enter} did once QEMU is gone. */
     final class Cell implements AutoCloseable {
+        private final String id;
         private final Plan plan;
         private final List<Path> groups;
+        private final long memoryLimit;
         private final Path deployDir;
 
-        private Cell(Plan plan, List<Path> groups, Path deployDir) {
+        private Cell(String id, Plan plan, List<Path> groups, long memoryLimit, Path deployDir) {
+            this.id = id;
             this.plan = plan;
             this.groups = groups;
+            this.memoryLimit = memoryLimit;
             this.deployDir = deployDir;
+        }
+
+        /** QEMU is running as {@code pid}: the {@link MemoryWatchdog} kills it should its memory fill the group. */
+        void started(long pid) {
+            watchdog.watch(id, pid, groups.getFirst(), memoryLimit); // the memory group is first on v1, the only one on v2
         }
 
         List<String> wrap(List<String> qemu) {
@@ -215,6 +226,7 @@ public final class Jail {
         /** Removes the cgroups (retrying briefly while the killed QEMU is torn down) and hands the deploy directory back to root. */
         @Override
         public void close() {
+            watchdog.forget(id);
             List<Path> left = groups;
             for (int i = 0; i < 200 && !left.isEmpty(); i++) {
                 left = Cgroups.remove(left);

@@ -137,6 +137,7 @@ public final class QemuGuest implements Guest {
             // Jailed, the process thaw started is unshare; QEMU, connected by now, is its only child.
             long vmmPid = cell == null ? process.pid() : Jail.childOf(process.pid());
             if (vmmPid < 0) throw new VmException.Died("the jailed QEMU exited before it could be found");
+            if (cell != null) cell.started(vmmPid);
             Qmp qmp = new Qmp(qmpChannel);
             return new QemuGuest(id, config, runDir, process, vmmPid, cell, qmp, new AgentConnection(agent, calls, limits));
         } catch (IOException | RuntimeException e) {
