@@ -167,10 +167,11 @@ public final class Jail {
         List<Path> roOpens = new ArrayList<>();
         Path deployDir = null;
         try {
-            own(runDir, uid, gid);
-            try (var s = Files.list(runDir)) {
-                for (Path p : s.toList()) own(p, uid, gid);
-            }
+            // The run directory stays root's: QEMU may connect to the two sockets and write its console
+            // log, but not add, rename or replace an entry (a link there would be read by thaw as root).
+            own(runDir.resolve("qmp.sock"), uid, gid);
+            own(runDir.resolve("agent.sock"), uid, gid);
+            own(Files.createFile(runDir.resolve("console.log")), uid, gid);
             if (c.memoryFile() != null && c.sharedMemory()) {
                 deployDir = c.memoryFile().getParent();
                 own(deployDir, uid, gid);
@@ -233,19 +234,34 @@ public final class Jail {
                 if (!left.isEmpty()) java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
             }
             if (!left.isEmpty()) LOG.log(System.Logger.Level.WARNING, "cannot remove the VM's cgroups " + left);
-            if (deployDir != null) {
-                try {
-                    own(deployDir, 0, 0);
-                    try (var s = Files.list(deployDir)) {
-                        for (Path p : s.toList()) {
-                            own(p, 0, 0);
-                            if (Files.isRegularFile(p)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
-                        }
+            if (deployDir != null) reclaim(deployDir);
+        }
+    }
+
+    /**
+     * Hands a deploy VM's snapshot directory back to root once the VM (and with it every process of
+     * its PID namespace) is gone: regular files become root's, {@code 0644}; anything else the VM
+     * left there (a link to a host file, a FIFO, a directory) is deleted, never followed, so the
+     * deploy that reads, checksums and maps these files next reads only what the VM wrote.
+     */
+    static void reclaim(Path dir) {
+        try {
+            own(dir, 0, 0);
+            try (var s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        own(p, 0, 0);
+                        Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class,
+                                java.nio.file.LinkOption.NOFOLLOW_LINKS).setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
+                    } else {
+                        LOG.log(System.Logger.Level.WARNING, "a deploy VM left " + p + ", which is not a regular file: deleted");
+                        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) dev.thaw.common.FileTrees.delete(p);
+                        else Files.delete(p);
                     }
-                } catch (IOException e) {
-                    LOG.log(System.Logger.Level.WARNING, "cannot hand " + deployDir + " back to root: " + e);
                 }
             }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot hand " + dir + " back to root: " + e);
         }
     }
 

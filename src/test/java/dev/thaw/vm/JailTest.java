@@ -85,4 +85,21 @@ class JailTest {
         for (int i = 0; i + 1 < cmd.size() && !cmd.get(i).equals("--"); i++) if (cmd.get(i).equals(option)) out.add(cmd.get(++i));
         return out;
     }
+
+    @Test
+    void aDeployDirectoryComesBackWithItsFilesAndWithoutWhatTheVmPlanted(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path secret = java.nio.file.Files.writeString(dir.resolveSibling(dir.getFileName() + "-secret"), "host file");
+        Path snap = java.nio.file.Files.createDirectory(dir.resolve("snapshot"));
+        Path memory = java.nio.file.Files.writeString(snap.resolve("memory"), "ram");
+        java.nio.file.Files.setPosixFilePermissions(memory, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        java.nio.file.Files.createSymbolicLink(snap.resolve("vmstate"), secret);
+        java.nio.file.Files.createDirectory(snap.resolve("sub"));
+        Jail.reclaim(snap);
+        assertTrue(java.nio.file.Files.exists(memory));
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(memory)));
+        assertTrue(!java.nio.file.Files.exists(snap.resolve("vmstate"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "the link is gone");
+        assertTrue(!java.nio.file.Files.exists(snap.resolve("sub")));
+        assertEquals("host file", java.nio.file.Files.readString(secret), "its target is untouched");
+        java.nio.file.Files.delete(secret);
+    }
 }
