@@ -2,7 +2,8 @@
 {"flood_mb": N} writes N MiB without a newline, {"result_mb": N} returns an N MiB result,
 {"forge_calls": N} sends N calls with a forged parent, {"recurse_forged": true} calls itself
 for ever while claiming to be a top-level caller, {"nest": N} sends a line of N nested
-brackets. Anything else answers {"ok": true}."""
+brackets, {"touch_mb": N} allocates N MiB and writes every page (past a jailed VMM's cgroup
+memory the host kills the VM). Anything else answers {"ok": true}."""
 import os
 import sys
 
@@ -40,6 +41,11 @@ def handle(event):
             agent.ch.send({"call": 100000 + i, "op": "invoke", "function": "no-such-function", "event": {},
                            "async": False, "parent": "inv-forged"})
         return {"forged": int(event["forge_calls"])}
+    if event.get("touch_mb"):
+        block = bytearray(int(event["touch_mb"]) << 20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        return {"touched_mb": len(block) >> 20}
     if event.get("recurse_forged"):
         agent.context.invocation = None  # the guest claims its call has no parent
         return thaw.invoke("hostile", {"recurse_forged": True})

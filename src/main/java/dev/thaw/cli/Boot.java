@@ -9,6 +9,7 @@ import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
 import dev.thaw.vm.GuestLimits;
 import dev.thaw.vm.HugePageAdvice;
+import dev.thaw.vm.Jail;
 import dev.thaw.vm.QemuGuest;
 import picocli.CommandLine.Option;
 
@@ -77,6 +78,24 @@ public final class Boot {
             description = "Calls to other functions one invocation may make in all; more discard the VM (too_many_calls). Default: ${DEFAULT-VALUE}.")
     int guestMaxCalls;
 
+    @Option(names = "--vmm-jail", defaultValue = "auto", paramLabel = "auto|on|off",
+            description = "Confine every QEMU: an unprivileged user (thaw-vm, created if missing) without capabilities, "
+                    + "its own mount, PID, network, IPC and UTS namespaces, a root holding only its files (snapshot files "
+                    + "read-only), and a cgroup of its own limited to the VM's memory plus --vmm-memory-overhead-mib, its "
+                    + "vCPUs plus one core, and a task count. auto (default) jails when the daemon runs as root and the host "
+                    + "has what it needs, and otherwise runs QEMU unjailed with the reason in GET /healthz (vmm_jail); on "
+                    + "refuses to start without the jail; off never jails. Default: ${DEFAULT-VALUE}.")
+    String vmmJail;
+
+    @Option(names = "--vmm-memory-overhead-mib", defaultValue = "" + Jail.Options.DEFAULT_OVERHEAD_MIB,
+            description = "Memory a jailed QEMU may use beyond its guest's RAM (TCG's translated code, device buffers); past "
+                    + "guest RAM plus this, the kernel kills that VM alone (502). Default: ${DEFAULT-VALUE}.")
+    long vmmMemoryOverheadMib;
+
+    Jail jail(Path cache) {
+        return Jail.setUp(new Jail.Options(Jail.Mode.parse(vmmJail), cache, vmmMemoryOverheadMib));
+    }
+
     GuestLimits guestLimits() {
         return new GuestLimits(guestMaxLineBytes, guestMaxCallsInFlight, guestMaxCalls);
     }
@@ -103,7 +122,7 @@ public final class Boot {
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
-        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits()));
+        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits(), jail(cache)));
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;
     }

@@ -8,4 +8,5 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  */
 public record Health(@JsonProperty("status") String status, @JsonProperty("accel") String accel,
                      @JsonProperty("image") String image, @JsonProperty("vmm_thp_advice") String vmmThpAdvice,
-                     @JsonProperty("snapshots_verified") boolean snapshotsVerified) {}
+                     @JsonProperty("snapshots_verified") boolean snapshotsVerified,
+                     @JsonProperty("vmm_jail") String vmmJail) {}

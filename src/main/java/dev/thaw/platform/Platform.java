@@ -112,7 +112,7 @@ public final class Platform implements AutoCloseable {
 
     public Health health() {
         return new Health("ok", launcher.accel().name().toLowerCase(java.util.Locale.ROOT), image.key(),
-                config.hugePageAdvice().id(), snapshotsVerified());
+                config.hugePageAdvice().id(), snapshotsVerified(), launcher.vmmJail());
     }
 
     public Metrics metrics() {

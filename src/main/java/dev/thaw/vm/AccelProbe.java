@@ -42,7 +42,7 @@ public final class AccelProbe {
     private static boolean bootsUnderKvm(GuestImage image, Path runDir) throws IOException {
         Path dir = Files.createDirectories(runDir.resolve("kvm-probe-" + ProcessHandle.current().pid()));
         try (Guest vm = QemuGuest.start("kvm-probe", VmConfig.boot(image, 256, 1, Accel.KVM, null), dir, PROBE_TIMEOUT,
-                CallHandler.NONE, GuestLimits.DEFAULT)) {
+                CallHandler.NONE, GuestLimits.DEFAULT, Jail.off(null))) {
             vm.awaitReady(PROBE_TIMEOUT);
             return true;
         } catch (VmException e) {

@@ -16,4 +16,9 @@ public interface GuestLauncher {
 
     /** The accelerator new VMs boot with. */
     Accel accel();
+
+    /** How the VMMs are confined, for /healthz: {@code on (…)}, {@code off} or {@code off: why} (see {@link Jail}). */
+    default String vmmJail() {
+        return "off";
+    }
 }

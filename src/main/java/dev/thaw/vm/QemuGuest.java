@@ -44,14 +44,18 @@ public final class QemuGuest implements Guest {
     private final VmConfig config;
     private final Path runDir;
     private final Process process;
+    private final long vmmPid;
+    private final Jail.Cell cell;
     private final Qmp qmp;
     private final AgentConnection agent;
 
-    private QemuGuest(String id, VmConfig config, Path runDir, Process process, Qmp qmp, AgentConnection agent) {
+    private QemuGuest(String id, VmConfig config, Path runDir, Process process, long vmmPid, Jail.Cell cell, Qmp qmp, AgentConnection agent) {
         this.id = id;
         this.config = config;
         this.runDir = runDir;
         this.process = process;
+        this.vmmPid = vmmPid;
+        this.cell = cell;
         this.qmp = qmp;
         this.agent = agent;
     }
@@ -66,6 +70,7 @@ public final class QemuGuest implements Guest {
         private final HugePageAdvice hugePageAdvice;
         private final Duration startTimeout;
         private final GuestLimits limits;
+        private final Jail jail;
 
         public Launcher(Path runDir, Accel accel, HugePageAdvice hugePageAdvice, Duration startTimeout) {
             this(runDir, accel, hugePageAdvice, startTimeout, GuestLimits.DEFAULT);
@@ -73,11 +78,17 @@ public final class QemuGuest implements Guest {
 
         /** @param limits what each guest may send the host (see {@link GuestLimits}) */
         public Launcher(Path runDir, Accel accel, HugePageAdvice hugePageAdvice, Duration startTimeout, GuestLimits limits) {
+            this(runDir, accel, hugePageAdvice, startTimeout, limits, Jail.off(null));
+        }
+
+        /** @param jail how every QEMU is confined ({@link Jail}; {@link Jail#off} runs it as the daemon's user) */
+        public Launcher(Path runDir, Accel accel, HugePageAdvice hugePageAdvice, Duration startTimeout, GuestLimits limits, Jail jail) {
             this.runDir = runDir;
             this.accel = accel;
             this.hugePageAdvice = hugePageAdvice == null ? HugePageAdvice.DROP : hugePageAdvice;
             this.startTimeout = startTimeout;
             this.limits = limits;
+            this.jail = jail;
         }
 
         @Override
@@ -88,12 +99,17 @@ public final class QemuGuest implements Guest {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot create the run directory of " + id, e);
             }
-            return start(id, config.withHugePageAdvice(hugePageAdvice), dir, startTimeout, calls, limits);
+            return start(id, config.withHugePageAdvice(hugePageAdvice), dir, startTimeout, calls, limits, jail);
         }
 
         @Override
         public Accel accel() {
             return accel;
+        }
+
+        @Override
+        public String vmmJail() {
+            return jail.status();
         }
     }
 
@@ -101,11 +117,16 @@ public final class QemuGuest implements Guest {
      * Starts QEMU and returns once QMP is negotiated and the agent port is connected. A boot is
      * already running the guest; a restore waits, paused, for {@link #loadState} and {@link #resume()}.
      */
-    static QemuGuest start(String id, VmConfig config, Path runDir, Duration timeout, CallHandler calls, GuestLimits limits) {
+    static QemuGuest start(String id, VmConfig config, Path runDir, Duration timeout, CallHandler calls, GuestLimits limits, Jail jail) {
         Process process = null;
+        Jail.Cell cell = null;
         try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
              ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
             List<String> cmd = command(config, runDir);
+            if (jail.enabled()) {
+                cell = jail.enter(id, config, runDir);
+                cmd = cell.wrap(cmd.subList(4, cmd.size())); // QEMU's own argv, without the unjailed setpriv prefix
+            }
             Files.writeString(runDir.resolve("cmdline"), String.join(" ", cmd) + "\n");
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
@@ -113,10 +134,15 @@ public final class QemuGuest implements Guest {
             process = Spawner.start(pb, config.hugePageAdvice());
             SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
             SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
+            // Jailed, the process thaw started is unshare; QEMU, connected by now, is its only child.
+            long vmmPid = cell == null ? process.pid() : Jail.childOf(process.pid());
+            if (vmmPid < 0) throw new VmException.Died("the jailed QEMU exited before it could be found");
+            if (cell != null) cell.started(vmmPid);
             Qmp qmp = new Qmp(qmpChannel);
-            return new QemuGuest(id, config, runDir, process, qmp, new AgentConnection(agent, calls, limits));
+            return new QemuGuest(id, config, runDir, process, vmmPid, cell, qmp, new AgentConnection(agent, calls, limits));
         } catch (IOException | RuntimeException e) {
-            if (process != null) process.destroyForcibly();
+            if (process != null) kill(process, cell == null ? -1 : Jail.childOf(process.pid()));
+            if (cell != null) cell.close();
             String log = qemuLog(runDir);
             if (e instanceof VmException ve && log.isEmpty()) throw ve;
             throw new VmException((e instanceof VmException ? e.getMessage() : "cannot start QEMU: " + e)
@@ -157,6 +183,23 @@ public final class QemuGuest implements Guest {
         }
     }
 
+    /** Kills QEMU (first, so that unshare reaps it and its cgroup empties) and the process thaw started. */
+    private static void kill(Process process, long vmmPid) {
+        if (vmmPid > 0) ProcessHandle.of(vmmPid).ifPresent(ProcessHandle::destroyForcibly);
+        try {
+            if (vmmPid > 0 && process.waitFor(5, TimeUnit.SECONDS)) return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process.destroyForcibly();
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** QEMU's command line, unjailed: {@code setpriv --pdeathsig KILL --} and QEMU's argv (a {@link Jail.Cell} wraps the latter). */
     static List<String> command(VmConfig c, Path runDir) {
         List<String> cmd = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", QEMU,
                 "-M", "microvm,pic=off,memory-backend=mem",
@@ -268,14 +311,10 @@ public final class QemuGuest implements Guest {
         return "'" + p.toString().replace("'", "'\\''") + "'";
     }
 
+    /** QEMU's pid in the host's PID namespace (jailed or not). */
     @Override
     public long pid() {
-        return process.pid();
-    }
-
-    /** The QEMU process itself (setpriv execs it, so the pid is QEMU's). */
-    public ProcessHandle processHandle() {
-        return process.toHandle();
+        return vmmPid;
     }
 
     @Override
@@ -286,7 +325,7 @@ public final class QemuGuest implements Guest {
     @Override
     public ProcessStats processStats() {
         try {
-            return ProcessStats.of(process.pid());
+            return ProcessStats.of(vmmPid);
         } catch (IOException e) {
             return null;
         }
@@ -328,12 +367,8 @@ public final class QemuGuest implements Guest {
     public void close() {
         qmp.close();
         agent.close();
-        process.destroyForcibly();
-        try {
-            process.waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        kill(process, cell == null ? -1 : vmmPid);
+        if (cell != null) cell.close();
         try {
             FileTrees.delete(runDir);
         } catch (java.io.UncheckedIOException e) {

@@ -1,0 +1,176 @@
+/*
+ * thaw's jailer: starts one QEMU confined (see dev.thaw.vm.Jail and docs/design.md §5).
+ *
+ *   thaw-jailer --uid N --gid N [--group N]... [--cgroup PROCS_FILE]... --root DIR
+ *               [--ro PATH]... [--rw DIR]... [--dev PATH]... [--env NAME=VALUE]... -- COMMAND ARGS...
+ *
+ * As root: joins the cgroups (writes 0 to each cgroup.procs), enters new mount, PID, network, IPC
+ * and UTS namespaces, forks. The child (PID 1 of the new namespace) mounts a tmpfs on DIR, binds
+ * each --ro path read-only (a symbolic link is copied as a link), each --rw directory and --dev
+ * node writable, at the same path under DIR; pivots into DIR and detaches the old root; remounts
+ * the root read-only; drops the capability bounding set, sets groups, gid and uid, no_new_privs
+ * and a parent-death signal; and execs COMMAND. The parent waits and exits with the child's
+ * status; it dies with the thread that started it (PR_SET_PDEATHSIG), and the child with it.
+ *
+ * One small program instead of a shell script of mount(8) calls: the script cost ~200 ms per VM
+ * in process start-ups, this costs about a millisecond.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ITEMS 64
+
+static void die(const char *what, const char *arg) {
+    fprintf(stderr, "thaw-jailer: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "", strerror(errno));
+    _exit(126);
+}
+
+static void usage(const char *why) {
+    fprintf(stderr, "thaw-jailer: %s\n", why);
+    _exit(125);
+}
+
+/* mkdir -p of DIR (absolute). */
+static void mkdirs(const char *dir) {
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) usage("path too long");
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = 0;
+        if (mkdir(p, 0755) && errno != EEXIST) die("mkdir", p);
+        *s = '/';
+    }
+    if (mkdir(p, 0755) && errno != EEXIST) die("mkdir", p);
+}
+
+static void parent_of(const char *path, char *out) {
+    snprintf(out, PATH_MAX, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash == out) slash[1] = 0; else if (slash) *slash = 0;
+}
+
+/* Makes ROOT+PATH like PATH (link, directory or file) and binds PATH there unless it is a link. */
+static void place(const char *root, const char *path, unsigned long flags) {
+    char dst[PATH_MAX], dir[PATH_MAX];
+    struct stat st;
+    if (path[0] != '/') usage("paths must be absolute");
+    if (snprintf(dst, sizeof dst, "%s%s", root, path) >= (int)sizeof dst) usage("path too long");
+    if (lstat(path, &st)) die("lstat", path);
+    parent_of(dst, dir);
+    mkdirs(dir);
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n < 0) die("readlink", path);
+        target[n] = 0;
+        if (symlink(target, dst)) die("symlink", dst);
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) mkdirs(dst);
+    else {
+        int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0) die("create", dst);
+        close(fd);
+    }
+    if (mount(path, dst, NULL, MS_BIND | MS_REC, NULL)) die("bind", path);
+    if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | flags, NULL)) die("remount", dst);
+}
+
+static void write_file(const char *file, const char *text) {
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) die("open", file);
+    if (write(fd, text, strlen(text)) < 0) die("write", file);
+    close(fd);
+}
+
+int main(int argc, char **argv) {
+    const char *ro[MAX_ITEMS], *rw[MAX_ITEMS], *dev[MAX_ITEMS], *cg[MAX_ITEMS], *env[MAX_ITEMS];
+    gid_t groups[MAX_ITEMS];
+    int nro = 0, nrw = 0, ndev = 0, ncg = 0, nenv = 0, ngroups = 0;
+    long uid = -1, gid = -1;
+    const char *root = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--")) { i++; break; }
+        if (i + 1 >= argc) usage("an option lacks its value");
+        const char *v = argv[++i];
+        if (nro >= MAX_ITEMS || nrw >= MAX_ITEMS || ndev >= MAX_ITEMS || ncg >= MAX_ITEMS || nenv >= MAX_ITEMS || ngroups >= MAX_ITEMS)
+            usage("too many items");
+        if (!strcmp(o, "--uid")) uid = strtol(v, NULL, 10);
+        else if (!strcmp(o, "--gid")) gid = strtol(v, NULL, 10);
+        else if (!strcmp(o, "--group")) groups[ngroups++] = (gid_t)strtol(v, NULL, 10);
+        else if (!strcmp(o, "--cgroup")) cg[ncg++] = v;
+        else if (!strcmp(o, "--root")) root = v;
+        else if (!strcmp(o, "--ro")) ro[nro++] = v;
+        else if (!strcmp(o, "--rw")) rw[nrw++] = v;
+        else if (!strcmp(o, "--dev")) dev[ndev++] = v;
+        else if (!strcmp(o, "--env")) env[nenv++] = v;
+        else usage("unknown option");
+    }
+    if (uid <= 0 || gid <= 0 || !root || i >= argc) usage("need --uid and --gid (not 0), --root and a command");
+    char **cmd = argv + i;
+
+    pid_t starter = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("prctl", "PDEATHSIG");
+    if (getppid() != starter) _exit(1); /* the thread that started us is already gone */
+    for (int k = 0; k < ncg; k++) write_file(cg[k], "0");
+    if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)) die("unshare", NULL);
+
+    pid_t child = fork();
+    if (child < 0) die("fork", NULL);
+    if (child > 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0) {
+            if (errno != EINTR) die("waitpid", NULL);
+        }
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+    }
+
+    /* PID 1 of the new namespaces, still root. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("prctl", "PDEATHSIG");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) die("make private", "/");
+    if (mount("thaw-jail", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")) die("tmpfs", root);
+    for (int k = 0; k < nro; k++) place(root, ro[k], MS_RDONLY | MS_NOSUID | MS_NODEV);
+    for (int k = 0; k < ndev; k++) place(root, dev[k], MS_NOSUID | MS_NOEXEC);
+    for (int k = 0; k < nrw; k++) place(root, rw[k], MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (chdir(root)) die("chdir", root);
+    if (mkdir(".old", 0700)) die("mkdir", ".old");
+    if (syscall(SYS_pivot_root, ".", ".old")) die("pivot_root", root);
+    if (chdir("/")) die("chdir", "/");
+    if (umount2("/.old", MNT_DETACH)) die("umount", "/.old");
+    if (rmdir("/.old")) die("rmdir", "/.old");
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL)) die("remount read-only", "/");
+    if (sethostname("thaw-vm", 7)) die("sethostname", NULL);
+
+    for (int cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL) die("drop capability", NULL);
+    }
+    if (setgroups(ngroups, groups)) die("setgroups", NULL);
+    if (setresgid(gid, gid, gid)) die("setresgid", NULL);
+    if (setresuid(uid, uid, uid)) die("setresuid", NULL); /* clears permitted, effective and ambient capabilities */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) die("prctl", "NO_NEW_PRIVS");
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("prctl", "PDEATHSIG"); /* the uid change cleared it */
+    for (int k = 0; k < nenv; k++) {
+        if (putenv((char *)env[k])) die("putenv", env[k]);
+    }
+    execvp(cmd[0], cmd);
+    die("exec", cmd[0]);
+    return 126;
+}
