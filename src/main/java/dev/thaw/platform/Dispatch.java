@@ -46,6 +46,8 @@ final class Dispatch {
     private final Ticker ticker;
     private final Duration queueTimeout;
     private final RestoreSlots slots;
+    /** Idle host cores now ({@link HostCpu}); a restore that is not a function's first waits for half a core. */
+    private final java.util.function.DoubleSupplier idleCores;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Map<String, Fn> functions = new ConcurrentHashMap<>();
@@ -64,7 +66,11 @@ final class Dispatch {
         long idleSince = -1;
     }
 
-    Dispatch(Scaling scaling, InstanceManager instances, Metrics metrics, Ticker ticker, Duration queueTimeout) {
+    static final double HEADROOM_CORES = 0.5;
+
+    Dispatch(Scaling scaling, InstanceManager instances, Metrics metrics, Ticker ticker, Duration queueTimeout,
+             java.util.function.DoubleSupplier idleCores) {
+        this.idleCores = idleCores;
         this.scaling = scaling;
         this.instances = instances;
         this.metrics = metrics;
@@ -150,7 +156,7 @@ final class Dispatch {
                 long now = System.nanoTime();
                 boolean restore = !mayQueue || DispatchPolicy.decide(in) == DispatchPolicy.Decision.RESTORE
                         || now - start >= in.restoreMs() * 1e6 || now >= deadline;
-                if (restore && slots.tryAcquire()) {
+                if (restore && (in.slotFree() || !mayQueue || now >= deadline) && slots.tryAcquire()) {
                     f.restoring++;
                     return count(function, f, Outcome.RESTORED, null);
                 }
@@ -176,7 +182,7 @@ final class Dispatch {
     boolean tryRestoreSlot(String function) {
         lock.lock();
         try {
-            if (!slots.tryAcquire()) return false;
+            if (idleCores.getAsDouble() < HEADROOM_CORES || !slots.tryAcquire()) return false;
             fn(function).restoring++;
             return true;
         } finally {
@@ -217,8 +223,17 @@ final class Dispatch {
 
     private DispatchPolicy.Inputs inputs(String function, Fn f, int ahead) {
         double maxWait = scaling.maxQueueWait() == null ? Double.POSITIVE_INFINITY : scaling.maxQueueWait().toNanos() / 1e6;
-        return new DispatchPolicy.Inputs(instances.idleCount(function), busy(function, f), f.restoring, ahead,
-                f.service.meanMs(), f.restore.meanMs(), slots.free(), maxWait);
+        int busy = busy(function, f);
+        return new DispatchPolicy.Inputs(instances.idleCount(function), busy, f.restoring, ahead,
+                f.service.meanMs(), f.restore.meanMs(), slots.free() && headroom(busy + f.restoring), maxWait);
+    }
+
+    /**
+     * Whether the host can take a restore now. A function with no instance gets its first one
+     * whatever the load (it has no other way to be served); further restores need half a core idle.
+     */
+    private boolean headroom(int instancesOfFunction) {
+        return instancesOfFunction == 0 || idleCores.getAsDouble() >= HEADROOM_CORES;
     }
 
     private int busy(String function, Fn f) {

@@ -107,7 +107,7 @@ public final class Platform implements AutoCloseable {
         this.tracing = new Tracing(config.maxTraces(), config.otlpEndpoint());
         this.instances = new InstanceManager(config.limits(), metrics, ticker);
         this.dispatch = new Dispatch(scaling != null ? scaling : Scaling.defaults(config.idleTimeout()), instances, metrics,
-                ticker, config.limits().queueTimeout());
+                ticker, config.limits().queueTimeout(), ticker == Ticker.SYSTEM ? new HostCpu() : () -> Double.MAX_VALUE);
         AsyncInvocations async = new AsyncInvocations(config.resultTtl(), ticker);
         // The invoker serves guests' calls to functions, and guests are started before it exists: late-bound.
         Invoker[] calls = new Invoker[1];
