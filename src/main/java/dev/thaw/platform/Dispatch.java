@@ -35,8 +35,8 @@ final class Dispatch {
     /** How a call got its instance, as the answer's {@code dispatch} says. */
     enum Outcome { IDLE, QUEUED, RESTORED }
 
-    /** The instance a call got, or a restore it must do (with a slot to give back after). */
-    record Acquired(Outcome outcome, Instance instance) {}
+    /** The instance a call got, or a restore it must do (with a slot to give back after, if {@code slot}). */
+    record Acquired(Outcome outcome, Instance instance, boolean slot) {}
 
     private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -151,14 +151,21 @@ final class Dispatch {
             f.waiting++;
             while (true) {
                 Instance inst = instances.takeIdle(function);
-                if (inst != null) return count(function, f, waited ? Outcome.QUEUED : Outcome.IDLE, inst);
+                if (inst != null) return count(function, f, waited ? Outcome.QUEUED : Outcome.IDLE, inst, false);
                 DispatchPolicy.Inputs in = inputs(function, f, f.waiting - 1);
                 long now = System.nanoTime();
                 boolean restore = !mayQueue || DispatchPolicy.decide(in) == DispatchPolicy.Decision.RESTORE
                         || now - start >= in.restoreMs() * 1e6 || now >= deadline;
+                if (in.busy() + in.restoring() == 0) {
+                    // The function's first instance: nothing of its own to wait for, so it neither
+                    // waits for headroom nor for a slot another function's restore holds (no
+                    // head-of-line blocking across functions).
+                    f.restoring++;
+                    return count(function, f, Outcome.RESTORED, null, false);
+                }
                 if (restore && (in.slotFree() || !mayQueue || now >= deadline) && slots.tryAcquire()) {
                     f.restoring++;
-                    return count(function, f, Outcome.RESTORED, null);
+                    return count(function, f, Outcome.RESTORED, null, true);
                 }
                 if (now >= deadline) {
                     metrics.increment("thaw_rejections_total", "Invocations refused with 429, by the limit hit",
@@ -190,13 +197,13 @@ final class Dispatch {
         }
     }
 
-    /** A slot-holding restore of {@code function} ended (either way): the slot is free again. */
-    void restored(String function) {
+    /** A restore of {@code function} {@link #acquire} or {@link #tryRestoreSlot} allowed ended (either way); its slot, if any, is free again. */
+    void restored(String function, boolean slot) {
         lock.lock();
         try {
             Fn f = fn(function);
             f.restoring = Math.max(0, f.restoring - 1);
-            slots.release();
+            if (slot) slots.release();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -214,11 +221,11 @@ final class Dispatch {
         f.restore.add(Math.max(0, ms - f.service.meanMs()));
     }
 
-    private Acquired count(String function, Fn f, Outcome o, Instance inst) {
+    private Acquired count(String function, Fn f, Outcome o, Instance inst, boolean slot) {
         f.outcomes[o.ordinal()].increment();
         metrics.increment("thaw_dispatch_total", "How warm calls got an instance: idle, queued for a busy one, or restored",
                 Metrics.labels("function", function, "decision", o.name().toLowerCase()));
-        return new Acquired(o, inst);
+        return new Acquired(o, inst, slot);
     }
 
     private DispatchPolicy.Inputs inputs(String function, Fn f, int ahead) {

@@ -158,7 +158,7 @@ public final class Invoker {
         Mode coldStart = null;
         String status = "error";
         Dispatch.Outcome got = acquired == null ? null : acquired.outcome();
-        boolean slot = got == Dispatch.Outcome.RESTORED; // a warm miss holds a restore slot while it restores
+        boolean restoring = got == Dispatch.Outcome.RESTORED; // a warm miss counts as restoring (and may hold a slot) until restored
         try {
             RestoreStrategy.Attempt attempt = null;
             if (acquired != null) inst = acquired.instance();
@@ -174,8 +174,8 @@ public final class Invoker {
                             mode == Mode.WARM ? new ArrayList<>() : warnings);
                 } finally {
                     // Not held through the call: a handler that calls a function needing a restore would wait for itself.
-                    if (slot) dispatch.restored(function);
-                    slot = false;
+                    if (restoring) dispatch.restored(function, acquired.slot());
+                    restoring = false;
                 }
                 coldStart = restore.strategy();
                 inst = restore.instance();
@@ -212,7 +212,7 @@ public final class Invoker {
         } catch (SnapshotCorruptException e) {
             throw new ThawException(ThawException.Kind.CORRUPT, "snapshot_corrupt", e.getMessage(), null, e);
         } finally {
-            if (slot) dispatch.restored(function);
+            if (restoring) dispatch.restored(function, acquired.slot());
             inFlight.remove(invocationId);
             span.end(); // a no-op when finished() ended it; otherwise it records the failure
             if (inst != null) instances.discard(inst);

@@ -134,7 +134,7 @@ final class Keeper implements AutoCloseable {
             try {
                 instances.park(restore(registry.get(fn)));
             } finally {
-                dispatch.restored(fn);
+                dispatch.restored(fn, true);
             }
         }
     }
