@@ -283,6 +283,10 @@ public final class Platform implements AutoCloseable {
         return instances;
     }
 
+    Dispatch dispatch() {
+        return dispatch;
+    }
+
     /** The invocation path; the HTTP API calls it directly. */
     public Invoker invoker() {
         return invoker;

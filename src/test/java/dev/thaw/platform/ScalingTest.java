@@ -69,6 +69,18 @@ class ScalingTest {
     }
 
     @Test
+    void aFunctionsFirstInstanceDoesNotWaitForARestoreSlotAnotherFunctionHolds() {
+        try (FakePlatform fake = new FakePlatform(LIMITS, Duration.ofSeconds(60), 4, scaling(null, new FixedKeepAlive(Duration.ofSeconds(60))))) {
+            fake.deploy("a");
+            assertTrue(fake.platform.dispatch().tryRestoreSlot("other"), "the one slot, now held by another function's restore");
+            InvocationResult r = fake.platform.invoke("a", Json.object(), Mode.WARM);
+            assertEquals("restored", r.dispatch());
+            assertTrue(!fake.platform.dispatch().tryRestoreSlot("other"), "the first instance took no slot: it is still held");
+            fake.platform.dispatch().restored("other", true);
+        }
+    }
+
+    @Test
     void anOverloadedFunctionIsRefusedAtOnceWithRetryAfter() throws Exception {
         try (FakePlatform fake = new FakePlatform(LIMITS, Duration.ofSeconds(60), 4,
                 new Scaling(0.8, 1, Duration.ofMillis(1), Duration.ofSeconds(10), new FixedKeepAlive(Duration.ofSeconds(60)), null))) {
