@@ -59,6 +59,7 @@ public final class NodeAgent implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, String> synced = new ConcurrentHashMap<>();
     private final Set<String> fetching = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> fetchers = ConcurrentHashMap.newKeySet();
     private final Object wake = new Object();
     private long lease;
     private long renewedAt;
@@ -217,16 +218,29 @@ public final class NodeAgent implements AutoCloseable {
     /** Fetches a registry snapshot from a peer on its own thread; the next tick sees it installed. */
     private void fetchLater(FunctionRecord r) {
         if (!fetching.add(r.name())) return;
-        Thread.ofVirtual().name("fetch-" + r.name()).start(() -> {
+        Thread[] self = new Thread[1];
+        self[0] = Thread.ofVirtual().name("fetch-" + r.name()).unstarted(() -> {
             try {
                 fetch(r);
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "cannot fetch " + r.name() + " from a peer: " + e.getMessage());
             } finally {
                 fetching.remove(r.name());
+                fetchers.remove(self[0]);
                 poke();
             }
         });
+        fetchers.add(self[0]);
+        self[0].start();
+    }
+
+    long lease() {
+        return lease;
+    }
+
+    /** Waits for the fetches under way (tests, and a clean shutdown). */
+    void awaitFetches() throws InterruptedException {
+        for (Thread t : List.copyOf(fetchers)) t.join();
     }
 
     private void fetch(FunctionRecord r) throws Exception {
