@@ -50,6 +50,11 @@ public final class Etcd implements AutoCloseable {
         }
     }
 
+    static {
+        // gRPC's netty reaches for sun.misc.Unsafe, which JDK 25 warns about on stderr; its plain path is fast enough for etcd.
+        if (System.getProperty("io.netty.noUnsafe") == null) System.setProperty("io.netty.noUnsafe", "true");
+    }
+
     private final Client client;
     private final List<String> endpoints;
 

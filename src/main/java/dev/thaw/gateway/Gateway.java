@@ -47,6 +47,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
 
+    static {
+        java.util.logging.Logger.getLogger("io.helidon").setLevel(java.util.logging.Level.WARNING); // start-up chatter
+    }
+
     private final ClusterView view;
     private final RoutingPolicy policy;
     private final String policyName;
