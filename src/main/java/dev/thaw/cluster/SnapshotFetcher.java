@@ -49,9 +49,16 @@ public final class SnapshotFetcher {
     public record Result(Manifest manifest, long bytes, int refetches, long millis, long loadingSetMillis) {}
 
     private final Source source;
+    private final boolean workingSetFirst;
 
     public SnapshotFetcher(Source source) {
+        this(source, true);
+    }
+
+    /** @param workingSetFirst false fetches every file in plain file order (the baseline the note compares against) */
+    public SnapshotFetcher(Source source, boolean workingSetFirst) {
         this.source = source;
+        this.workingSetFirst = workingSetFirst;
     }
 
     /** A source reading from the node at {@code baseUrl}. */
@@ -92,12 +99,19 @@ public final class SnapshotFetcher {
             Manifest.FileEntry f = m.file(name);
             if (f != null) order.add(f);
         }
+        long[] loadingSetAt = {-1};
         for (Manifest.FileEntry f : order) {
-            List<long[]> first = f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
+            Manifest.FileEntry twin = m.file("memory.sparse");
+            if (f.name().equals("memory") && twin != null && twin.size() == f.size() && twin.crc32c().equals(f.crc32c())) {
+                // memory.sparse holds the same bytes (zero pages as holes): copy it here instead of sending it twice.
+                copySparse(dir.resolve("memory.sparse"), dir.resolve("memory"));
+                if (crc32c(dir.resolve("memory")).equals(f.crc32c())) continue;
+            }
+            List<long[]> first = workingSetFirst && f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
                     ? loadingSet(dir.resolve("ws.json")) : List.of();
             for (int attempt = 1; ; attempt++) {
-                bytes += fetchFile(function, f, dir.resolve(f.name()), first);
-                if (f.name().equals("memory.sparse") && loadingSetMillis < 0) loadingSetMillis = (System.nanoTime() - t0) / 1_000_000;
+                bytes += fetchFile(function, f, dir.resolve(f.name()), first,
+                        () -> loadingSetAt[0] = loadingSetAt[0] < 0 ? (System.nanoTime() - t0) / 1_000_000 : loadingSetAt[0]);
                 String crc = crc32c(dir.resolve(f.name()));
                 if (crc.equals(f.crc32c())) break;
                 LOG.log(System.Logger.Level.WARNING, "fetched " + function + "/" + f.name() + " fails its checksum (crc32c " + crc
@@ -109,6 +123,7 @@ public final class SnapshotFetcher {
                 refetches++;
             }
         }
+        loadingSetMillis = loadingSetAt[0];
         Files.write(dir.resolve("manifest.json"), manifestBytes);
         return new Result(m, bytes, refetches, (System.nanoTime() - t0) / 1_000_000, loadingSetMillis);
     }
@@ -128,7 +143,7 @@ public final class SnapshotFetcher {
     }
 
     /** Writes the file in pieces, {@code first} ranges (offset, length) before the rest; returns bytes transferred. */
-    private long fetchFile(String function, Manifest.FileEntry f, Path target, List<long[]> first) throws IOException {
+    private long fetchFile(String function, Manifest.FileEntry f, Path target, List<long[]> first, Runnable firstDone) throws IOException {
         long transferred = 0;
         boolean[] done = new boolean[(int) ((f.size() + PIECE - 1) / PIECE)];
         try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -139,6 +154,7 @@ public final class SnapshotFetcher {
                     if (!done[(int) p]) { transferred += piece(function, f, ch, p); done[(int) p] = true; }
                 }
             }
+            if (!first.isEmpty()) firstDone.run();
             for (int p = 0; p < done.length; p++) if (!done[p]) transferred += piece(function, f, ch, p);
             // Trailing holes: the file must have the manifest's size even if its end is zeros.
             if (ch.size() < f.size()) { ch.write(ByteBuffer.wrap(new byte[1]), f.size() - 1); }
@@ -159,6 +175,26 @@ public final class SnapshotFetcher {
             if (!zero(data, at, n)) ch.write(ByteBuffer.wrap(data, at, n), offset + at);
         }
         return length;
+    }
+
+    /** Copies {@code from} to {@code to} leaving zero pages as holes. */
+    private static void copySparse(Path from, Path to) throws IOException {
+        try (FileChannel in = FileChannel.open(from); FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            long size = in.size();
+            byte[] buf = new byte[PIECE];
+            for (long off = 0; off < size; off += PIECE) {
+                int n = (int) Math.min(PIECE, size - off);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining() && in.read(bb, off + bb.position()) > 0) { /* read on */ }
+                for (int at = 0; at < n; at += PAGE) {
+                    int k = Math.min(PAGE, n - at);
+                    if (!zero(buf, at, k)) out.write(ByteBuffer.wrap(buf, at, k), off + at);
+                }
+            }
+            if (out.size() < size) out.write(ByteBuffer.wrap(new byte[1]), size - 1);
+            out.force(true);
+        }
     }
 
     private static boolean zero(byte[] b, int from, int n) {

@@ -78,6 +78,21 @@ class SnapshotFetcherTest {
     }
 
     @Test
+    void memoryIsCopiedFromItsSparseTwinNotSentTwice() throws IOException {
+        writePeer();
+        Files.copy(peer.resolve("memory"), peer.resolve("memory.sparse"));
+        Manifest m = Json.MAPPER.readValue(peer.resolve("manifest.json").toFile(), Manifest.class);
+        List<Manifest.FileEntry> files = new ArrayList<>(m.files());
+        files.add(new Manifest.FileEntry("memory.sparse", m.file("memory").size(), m.file("memory").crc32c()));
+        Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(new Manifest(1, "hello", "snap-1", "now", "key",
+                "6.1", m.machine(), files)));
+        SnapshotFetcher.Result r = new SnapshotFetcher(source(0)).fetch("hello", "snap-1", root.resolve("got"));
+        assertEquals(Files.size(peer.resolve("memory")) + Files.size(peer.resolve("vmstate")), r.bytes());
+        assertTrue(reads.stream().noneMatch(s -> s.startsWith("memory@")), "memory came from memory.sparse: " + reads);
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory")));
+    }
+
+    @Test
     void aCorruptedTransferIsDetectedAndFetchedAgain() throws IOException {
         writePeer();
         SnapshotFetcher.Result r = new SnapshotFetcher(source(1)).fetch("hello", "snap-1", root.resolve("got"));
