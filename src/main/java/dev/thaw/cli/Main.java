@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
+                SimCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,

@@ -145,17 +145,23 @@ public final class SnapshotFetcher {
     /** Writes the file in pieces, {@code first} ranges (offset, length) before the rest; returns bytes transferred. */
     private long fetchFile(String function, Manifest.FileEntry f, Path target, List<long[]> first, Runnable firstDone) throws IOException {
         long transferred = 0;
-        boolean[] done = new boolean[(int) ((f.size() + PIECE - 1) / PIECE)];
+        long pages = (f.size() + PAGE - 1) / PAGE;
+        java.util.BitSet done = new java.util.BitSet((int) pages);
         try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.truncate(0);
-            for (long[] run : first) {
-                for (long p = run[0] / PIECE; p * PIECE < Math.min(f.size(), run[0] + run[1]); p++) {
-                    if (!done[(int) p]) { transferred += piece(function, f, ch, p); done[(int) p] = true; }
-                }
+            // The loading set, run by run in the order the guest first touched it (runs closer than GAP merged).
+            for (long[] run : merge(first)) {
+                long from = run[0] / PAGE, to = Math.min(pages, (run[0] + run[1] + PAGE - 1) / PAGE);
+                transferred += range(function, f, ch, done, from, to);
             }
             if (!first.isEmpty()) firstDone.run();
-            for (int p = 0; p < done.length; p++) if (!done[p]) transferred += piece(function, f, ch, p);
+            // The rest, in file order, in pieces of at most PIECE over the pages not fetched yet.
+            for (int p = done.nextClearBit(0); p < pages; p = done.nextClearBit(p)) {
+                int end = Math.min(done.nextSetBit(p) < 0 ? (int) pages : done.nextSetBit(p), p + PIECE / PAGE);
+                transferred += range(function, f, ch, done, p, end);
+                p = end;
+            }
             // Trailing holes: the file must have the manifest's size even if its end is zeros.
             if (ch.size() < f.size()) { ch.write(ByteBuffer.wrap(new byte[1]), f.size() - 1); }
             ch.force(true);
@@ -163,9 +169,37 @@ public final class SnapshotFetcher {
         return transferred;
     }
 
-    private long piece(String function, Manifest.FileEntry f, FileChannel ch, long index) throws IOException {
-        long offset = index * PIECE;
-        int length = (int) Math.min(PIECE, f.size() - offset);
+    /** Runs (offset, length) in their order, neighbours closer than 64 KiB joined and none longer than PIECE. */
+    private static List<long[]> merge(List<long[]> runs) {
+        List<long[]> out = new ArrayList<>();
+        for (long[] r : runs) {
+            long[] last = out.isEmpty() ? null : out.getLast();
+            if (last != null && r[0] >= last[0] && r[0] - (last[0] + last[1]) < (64 << 10) && r[0] + r[1] - last[0] <= PIECE) {
+                last[1] = Math.max(last[1], r[0] + r[1] - last[0]);
+            } else {
+                out.add(new long[]{r[0], r[1]});
+            }
+        }
+        return out;
+    }
+
+    /** Fetches pages [from, to) not yet done, in pieces of at most PIECE; returns the bytes transferred. */
+    private long range(String function, Manifest.FileEntry f, FileChannel ch, java.util.BitSet done, long from, long to) throws IOException {
+        long transferred = 0;
+        for (long p = from; p < to; ) {
+            if (done.get((int) p)) { p++; continue; }
+            long end = p;
+            while (end < to && !done.get((int) end) && (end - p) * PAGE < PIECE) end++;
+            long offset = p * PAGE;
+            int length = (int) Math.min((end - p) * PAGE, f.size() - offset);
+            transferred += piece(function, f, ch, offset, length);
+            done.set((int) p, (int) end);
+            p = end;
+        }
+        return transferred;
+    }
+
+    private long piece(String function, Manifest.FileEntry f, FileChannel ch, long offset, int length) throws IOException {
         byte[] data = source.read(function, f.name(), offset, length);
         if (data.length != length) {
             throw new IOException(f.name() + " of " + function + ": asked for " + length + " bytes at " + offset + ", got " + data.length);

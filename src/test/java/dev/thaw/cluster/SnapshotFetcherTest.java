@@ -55,7 +55,7 @@ class SnapshotFetcherTest {
             reads.add(file + "@" + offset);
             byte[] all = Files.readAllBytes(peer.resolve(file));
             byte[] piece = Arrays.copyOfRange(all, (int) offset, (int) Math.min(all.length, offset + length));
-            if (file.equals("memory") && offset == 8 << 20 && left[0]-- > 0) piece[(1 << 20) + 5] ^= 1; // one bit flipped in transit
+            if (file.equals("memory") && offset <= (9 << 20) && offset + piece.length > (9 << 20) + 5 && left[0]-- > 0) piece[(int) ((9 << 20) + 5 - offset)] ^= 1; // one bit flipped in transit
             return piece;
         };
     }
@@ -90,6 +90,27 @@ class SnapshotFetcherTest {
         assertEquals(Files.size(peer.resolve("memory")) + Files.size(peer.resolve("vmstate")), r.bytes());
         assertTrue(reads.stream().noneMatch(s -> s.startsWith("memory@")), "memory came from memory.sparse: " + reads);
         assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory")));
+    }
+
+    @Test
+    void theLoadingSetArrivesBeforeTheRestOfTheSparseFile() throws IOException {
+        writePeer();
+        Files.copy(peer.resolve("memory"), peer.resolve("memory.sparse"));
+        Files.writeString(peer.resolve("ws.json"), "{\"version\": 1, \"snapshot_id\": \"snap-1\", \"total_pages\": 5120, "
+                + "\"sample_interval_ms\": 4, \"groups\": [[{\"start\": 2400, \"count\": 16}], [{\"start\": 2304, \"count\": 8}]], "
+                + "\"zero_pages\": []}");
+        List<Manifest.FileEntry> files = new ArrayList<>();
+        for (String f : List.of("vmstate", "ws.json", "memory.sparse")) {
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), SnapshotFetcher.crc32c(peer.resolve(f))));
+        }
+        Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(new Manifest(1, "hello", "snap-1", "now", "key",
+                "6.1", new Manifest.Machine("microvm", 20, 1, "tcg"), files)));
+        SnapshotFetcher.Result r = new SnapshotFetcher(source(0)).fetch("hello", "snap-1", root.resolve("got"));
+        List<String> sparse = reads.stream().filter(s -> s.startsWith("memory.sparse@")).toList();
+        assertEquals(List.of("memory.sparse@" + 2400L * 4096, "memory.sparse@" + 2304L * 4096, "memory.sparse@0"), sparse.subList(0, 3),
+                "group order first, then the file from its start: " + sparse);
+        assertTrue(r.loadingSetMillis() >= 0);
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory.sparse")));
     }
 
     @Test
