@@ -38,11 +38,17 @@ final class GatewayCommand implements Callable<Integer> {
             description = "Longest a forwarded invocation may take before it fails with 502. Default: ${DEFAULT-VALUE}.")
     int invokeTimeoutSeconds;
 
+    @Option(names = "--auth-token-file", paramLabel = "FILE",
+            description = "The cluster's API token (the file the nodes' --auth-token-file names): clients must send it "
+                    + "(every route but GET /healthz, else 401) and the gateway sends it to the nodes. Default: none.")
+    java.nio.file.Path authTokenFile;
+
     @Override
     public Integer call() throws InterruptedException {
         RoutingPolicy p = RoutingPolicy.parse(policy, seed == null ? new Random() : new Random(seed));
         Etcd etcd = Etcd.connect(Etcd.parseEndpoints(cluster));
-        Gateway g = new Gateway(etcd, p, policy, new InetSocketAddress(host, port), Duration.ofSeconds(invokeTimeoutSeconds)).start();
+        Gateway g = new Gateway(etcd, p, policy, new InetSocketAddress(host, port), Duration.ofSeconds(invokeTimeoutSeconds),
+                authTokenFile == null ? null : dev.thaw.common.AuthToken.read(authTokenFile)).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> { g.close(); etcd.close(); }));
         Boot.progress("gateway listening on http://" + host + ":" + g.port() + " (policy " + policy + ", etcd " + cluster + ")");
         new CountDownLatch(1).await();

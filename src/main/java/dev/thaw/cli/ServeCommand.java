@@ -89,7 +89,7 @@ final class ServeCommand implements Callable<Integer> {
                 }
             }
             NodeAgent agent = new NodeAgent(etcd, platform, new NodeAgent.Identity(name, advertise != null ? advertise : api.url(),
-                    boot.limits()), Duration.ofSeconds(leaseTtlSeconds)).start();
+                    boot.limits()), Duration.ofSeconds(leaseTtlSeconds), token).start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> { agent.close(); etcd.close(); }));
             Boot.progress("node " + name + " joined the cluster at " + cluster);
         }

@@ -53,6 +53,7 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     private final Etcd etcd;
+    private final dev.thaw.common.AuthToken token;
     private final Platform platform;
     private final Identity id;
     private final Duration ttl;
@@ -70,6 +71,12 @@ public final class NodeAgent implements AutoCloseable {
     private AutoCloseable watch;
 
     public NodeAgent(Etcd etcd, Platform platform, Identity id, Duration ttl) {
+        this(etcd, platform, id, ttl, null);
+    }
+
+    /** @param token the API token every node of the cluster shares (peers send it to fetch snapshots), or null */
+    public NodeAgent(Etcd etcd, Platform platform, Identity id, Duration ttl, dev.thaw.common.AuthToken token) {
+        this.token = token;
         this.etcd = etcd;
         this.platform = platform;
         this.id = id;
@@ -253,7 +260,7 @@ public final class NodeAgent implements AutoCloseable {
             Path staging = platform.newStaging(r.name());
             try {
                 Bundles.decode(bundle, r.codeHash()).writeTo(staging.resolve("code"));
-                SnapshotFetcher.Result res = new SnapshotFetcher(SnapshotFetcher.http(http, peer))
+                SnapshotFetcher.Result res = new SnapshotFetcher(SnapshotFetcher.http(http, peer, token))
                         .fetch(r.name(), r.snapshotId(), staging.resolve("snapshot"));
                 platform.install(r.name(), staging);
                 synced.put(r.name(), r.snapshotId());

@@ -61,13 +61,14 @@ public final class SnapshotFetcher {
         this.workingSetFirst = workingSetFirst;
     }
 
-    /** A source reading from the node at {@code baseUrl}. */
-    public static Source http(HttpClient client, String baseUrl) {
+    /** A source reading from the node at {@code baseUrl}; {@code token} (or null) is the cluster's API token. */
+    public static Source http(HttpClient client, String baseUrl, dev.thaw.common.AuthToken token) {
         return (function, file, offset, length) -> {
             URI uri = URI.create(baseUrl + "/snapshots/" + function + "/files/" + file + "?offset=" + offset + "&length=" + length);
             try {
-                HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(),
-                        HttpResponse.BodyHandlers.ofByteArray());
+                HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60));
+                if (token != null) b.header("Authorization", token.bearer());
+                HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
                 if (r.statusCode() != 200) {
                     throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + new String(r.body()));
                 }

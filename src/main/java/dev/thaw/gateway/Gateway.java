@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.cluster.Etcd;
 import dev.thaw.cluster.FunctionRecord;
 import dev.thaw.cluster.NodeInfo;
+import dev.thaw.common.AuthToken;
 import dev.thaw.common.Json;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -58,8 +59,19 @@ public final class Gateway implements AutoCloseable {
     private final Duration invokeTimeout;
     private final Map<String, AtomicInteger> inflight = new ConcurrentHashMap<>();
     private final WebServer server;
+    private final AuthToken token;
 
     public Gateway(Etcd etcd, RoutingPolicy policy, String policyName, InetSocketAddress address, Duration invokeTimeout) {
+        this(etcd, policy, policyName, address, invokeTimeout, null);
+    }
+
+    /**
+     * @param token the cluster's API token, or null: when set, clients must send it (every route but
+     *              {@code GET /healthz}, as on a node) and the gateway sends it to the nodes
+     */
+    public Gateway(Etcd etcd, RoutingPolicy policy, String policyName, InetSocketAddress address, Duration invokeTimeout,
+                   AuthToken token) {
+        this.token = token;
         this.view = new ClusterView(etcd);
         this.policy = policy;
         this.policyName = policyName;
@@ -80,6 +92,18 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void routing(HttpRouting.Builder r) {
+        if (token != null) {
+            r.any((req, res) -> {
+                boolean health = "/healthz".equals(req.path().path());
+                if (health || token.admits(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null))) {
+                    res.next();
+                } else {
+                    res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"thaw\"");
+                    error(res, Status.UNAUTHORIZED_401, "unauthorized", "this gateway needs the cluster's API token: "
+                            + "send Authorization: Bearer <token>");
+                }
+            });
+        }
         r.post("/functions/{name}/invoke", this::invoke)
                 .get("/invocations/{id}", this::invocation)
                 .get("/functions", (req, res) -> json(res, Status.OK_200, Map.of("functions", view.functions())))
@@ -127,7 +151,7 @@ public final class Gateway implements AutoCloseable {
             count.incrementAndGet();
             HttpResponse<byte[]> r;
             try {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+                r = http.send(signed(b).build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (ConnectException | HttpConnectTimeoutException e) {
                 // The request never reached the node: safe to send elsewhere, once.
                 refused.add(n.name() + ": unreachable");
@@ -236,8 +260,8 @@ public final class Gateway implements AutoCloseable {
         List<byte[]> bodies = new ArrayList<>();
         for (NodeInfo n : view.nodes()) {
             try {
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(n.url() + path + (query.isEmpty() ? "" : "?" + query)))
-                        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> r = http.send(signed(HttpRequest.newBuilder(URI.create(n.url() + path + (query.isEmpty() ? "" : "?" + query)))
+                        .timeout(Duration.ofSeconds(10)).GET()).build(), HttpResponse.BodyHandlers.ofByteArray());
                 if (r.statusCode() == 200) bodies.add(r.body());
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "traces from " + n.name() + ": " + e);
@@ -255,7 +279,7 @@ public final class Gateway implements AutoCloseable {
 
     private void forward(ServerResponse res, HttpRequest.Builder b, String node) {
         try {
-            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> r = http.send(signed(b).build(), HttpResponse.BodyHandlers.ofByteArray());
             res.header(HeaderNames.create("X-Thaw-Node"), node);
             res.status(Status.create(r.statusCode())).header(HeaderNames.CONTENT_TYPE, "application/json").send(r.body());
         } catch (IOException e) {
@@ -264,6 +288,11 @@ public final class Gateway implements AutoCloseable {
             Thread.currentThread().interrupt();
             error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted", "the gateway is stopping");
         }
+    }
+
+    private HttpRequest.Builder signed(HttpRequest.Builder b) {
+        if (token != null) b.header("Authorization", token.bearer());
+        return b;
     }
 
     private static void json(ServerResponse res, Status s, Object value) {

@@ -55,7 +55,7 @@ class ClusterTest {
 
     @BeforeEach
     void start() throws Exception {
-        etcdProc = EtcdHarness.start(1, 23792);
+        etcdProc = EtcdHarness.start(1, 23798);
         etcd = Etcd.connect(etcdProc.endpointList());
         a = node("a");
         b = node("b");
@@ -138,6 +138,24 @@ class ClusterTest {
             assertEquals("b", r.headers().firstValue("X-Thaw-Node").orElseThrow());
         }
         assertEquals(404, post(url + "/functions/nope/invoke", "{}").statusCode());
+    }
+
+    @Test
+    void aGatewayWithATokenRefusesCallsWithoutIt() throws Exception {
+        a.fake().deploy("hello");
+        tickBoth();
+        dev.thaw.common.AuthToken token = new dev.thaw.common.AuthToken("0123456789abcdef0123");
+        gateway = new Gateway(etcd, RoutingPolicy.parse("locality", new Random(1)), "locality",
+                new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(10), token).start();
+        String url = "http://127.0.0.1:" + gateway.port();
+        HttpResponse<String> refused = post(url + "/functions/hello/invoke", "{}");
+        assertEquals(401, refused.statusCode());
+        assertEquals("unauthorized", Json.parse(refused.body()).path("error").path("code").asText());
+        HttpResponse<String> ok = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/functions/hello/invoke"))
+                .header("Authorization", token.bearer()).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals(200, HTTP.send(HttpRequest.newBuilder(URI.create(url + "/healthz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
     @Test

@@ -37,6 +37,15 @@ public final class EtcdHarness implements AutoCloseable {
 
     public static EtcdHarness start(int members, int basePort) throws IOException, InterruptedException {
         String binary = ensureBinary();
+        for (int port = basePort; port < basePort + 2 * members; port++) {
+            // Another etcd on these ports would answer our health check and the test would run against it.
+            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                s.setReuseAddress(true);
+            } catch (IOException e) {
+                throw new IllegalStateException("port " + port + " (etcd " + (port < basePort + members ? "client" : "peer")
+                        + ") is in use: another etcd or test is running there", e);
+            }
+        }
         EtcdHarness h = new EtcdHarness(Files.createTempDirectory("thaw-etcd"), members, basePort);
         try {
             for (int i = 0; i < members; i++) h.processes.add(h.launch(binary, i));

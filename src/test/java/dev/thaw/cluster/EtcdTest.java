@@ -16,7 +16,7 @@ class EtcdTest {
 
     @BeforeAll
     static void start() throws Exception {
-        harness = EtcdHarness.start(1, 23790);
+        harness = EtcdHarness.start(1, 23796);
         etcd = Etcd.connect(harness.endpointList());
     }
 
