@@ -170,17 +170,32 @@ public final class SnapshotFetcher {
         return transferred;
     }
 
-    /** Runs (offset, length) in their order, neighbours closer than 64 KiB joined and none longer than PIECE. */
-    private static List<long[]> merge(List<long[]> runs) {
-        List<long[]> out = new ArrayList<>();
-        for (long[] r : runs) {
-            long[] last = out.isEmpty() ? null : out.getLast();
-            if (last != null && r[0] >= last[0] && r[0] - (last[0] + last[1]) < (64 << 10) && r[0] + r[1] - last[0] <= PIECE) {
-                last[1] = Math.max(last[1], r[0] + r[1] - last[0]);
+    /** Gap below which neighbouring loading-set runs are fetched as one piece: a request costs more than 1 MiB on a LAN. */
+    static final long GAP = 1 << 20;
+
+    /**
+     * The loading set's runs (offset, length, in first-touch order) as pieces to fetch: runs sorted
+     * by offset and joined across gaps under {@link #GAP} into pieces of at most {@link #PIECE},
+     * then the pieces in the order of the earliest-touched run each holds. Hello's loading set is
+     * about a thousand runs; one request each costs more than the bytes.
+     */
+    static List<long[]> merge(List<long[]> runs) {
+        List<long[]> ranked = new ArrayList<>(); // offset, end, rank
+        for (int i = 0; i < runs.size(); i++) ranked.add(new long[]{runs.get(i)[0], runs.get(i)[0] + runs.get(i)[1], i});
+        ranked.sort(java.util.Comparator.comparingLong(r -> r[0]));
+        List<long[]> pieces = new ArrayList<>();
+        for (long[] r : ranked) {
+            long[] last = pieces.isEmpty() ? null : pieces.getLast();
+            if (last != null && r[0] - last[1] < GAP && Math.max(last[1], r[1]) - last[0] <= PIECE) {
+                last[1] = Math.max(last[1], r[1]);
+                last[2] = Math.min(last[2], r[2]);
             } else {
-                out.add(new long[]{r[0], r[1]});
+                pieces.add(r.clone());
             }
         }
+        pieces.sort(java.util.Comparator.comparingLong(r -> r[2]));
+        List<long[]> out = new ArrayList<>();
+        for (long[] r : pieces) out.add(new long[]{r[0], r[1] - r[0]});
         return out;
     }
 

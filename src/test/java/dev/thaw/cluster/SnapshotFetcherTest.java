@@ -97,7 +97,7 @@ class SnapshotFetcherTest {
         writePeer();
         Files.copy(peer.resolve("memory"), peer.resolve("memory.sparse"));
         Files.writeString(peer.resolve("ws.json"), "{\"version\": 1, \"snapshot_id\": \"snap-1\", \"total_pages\": 5120, "
-                + "\"sample_interval_ms\": 4, \"groups\": [[{\"start\": 2400, \"count\": 16}], [{\"start\": 2304, \"count\": 8}]], "
+                + "\"sample_interval_ms\": 4, \"groups\": [[{\"start\": 4000, \"count\": 16}], [{\"start\": 2304, \"count\": 8}, {\"start\": 2320, \"count\": 4}]], "
                 + "\"zero_pages\": []}");
         List<Manifest.FileEntry> files = new ArrayList<>();
         for (String f : List.of("vmstate", "ws.json", "memory.sparse")) {
@@ -107,8 +107,8 @@ class SnapshotFetcherTest {
                 "6.1", new Manifest.Machine("microvm", 20, 1, "tcg"), files)));
         SnapshotFetcher.Result r = new SnapshotFetcher(source(0)).fetch("hello", "snap-1", root.resolve("got"));
         List<String> sparse = reads.stream().filter(s -> s.startsWith("memory.sparse@")).toList();
-        assertEquals(List.of("memory.sparse@" + 2400L * 4096, "memory.sparse@" + 2304L * 4096, "memory.sparse@0"), sparse.subList(0, 3),
-                "group order first, then the file from its start: " + sparse);
+        assertEquals(List.of("memory.sparse@" + 4000L * 4096, "memory.sparse@" + 2304L * 4096, "memory.sparse@0"), sparse.subList(0, 3),
+                "first-touch order (near runs joined into one piece), then the rest from the file's start: " + sparse);
         assertTrue(r.loadingSetMillis() >= 0);
         assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory.sparse")));
     }
