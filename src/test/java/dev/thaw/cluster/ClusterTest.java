@@ -141,6 +141,24 @@ class ClusterTest {
     }
 
     @Test
+    void aNodeThatDiesDuringACallFailsItWith502AndDoesNotRunItTwice() throws Exception {
+        a.fake().deploy("hello");
+        a.agent().tick(System.nanoTime());
+        gateway = new Gateway(etcd, RoutingPolicy.parse("locality", new Random(1)), "locality",
+                new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(10)).start();
+        b.agent().tick(System.nanoTime()); // b is registered (room, no copy yet): a retry could go there
+        var call = HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/functions/hello/invoke"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"gate\": \"g\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        a.fake().launcher.awaitAtGate(1); // the guest has the event
+        a.api().close();                  // and its node goes away mid-call
+        HttpResponse<String> r = call.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        a.fake().launcher.gate("g").countDown();
+        assertEquals(502, r.statusCode(), r.body());
+        assertEquals("node_failed", Json.parse(r.body()).path("error").path("code").asText());
+        assertTrue(b.fake().launcher.launched().isEmpty(), "never sent to a second node");
+    }
+
+    @Test
     void aGatewayWithATokenRefusesCallsWithoutIt() throws Exception {
         a.fake().deploy("hello");
         tickBoth();
