@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ServeCommand.class,
+                GatewayCommand.class,
+                SimCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,

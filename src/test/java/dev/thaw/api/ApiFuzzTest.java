@@ -38,7 +38,7 @@ class ApiFuzzTest {
     }
 
     static final List<String> TEMPLATES = List.of("/functions", "/functions/{}", "/functions/{}/invoke", "/functions/{}/prewarm",
-            "/functions/{}/cache/drop", "/invocations/{}", "/instances", "/instances/{}", "/snapshots", "/traces", "/traces/{}",
+            "/functions/{}/cache/drop", "/invocations/{}", "/instances", "/instances/{}", "/snapshots", "/snapshots/{}/files/{}", "/traces", "/traces/{}",
             "/healthz", "/metrics", "/openapi.yaml", "/{}", "/{}/{}/{}");
     static final List<String> FAKE_INSTRUCTIONS = List.of("hang", "die", "gate", "raise", "call", "claim_exec_ms");
 

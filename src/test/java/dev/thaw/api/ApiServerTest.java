@@ -84,6 +84,23 @@ class ApiServerTest {
     }
 
     @Test
+    void snapshotFilesAreServedInPiecesForPeers() throws Exception {
+        api.fake.deploy("peered");
+        Answer manifest = api.get("/snapshots/peered/files/manifest.json");
+        assertEquals(200, manifest.status());
+        assertEquals("peered", manifest.json().path("function").asText());
+        Answer piece = api.get("/snapshots/peered/files/memory?offset=4096&length=100");
+        assertEquals(200, piece.status());
+        assertEquals(100, piece.body().length());
+        assertEquals(Long.toString(java.nio.file.Files.size(api.fake.platform.snapshotDir("peered").resolve("memory"))),
+                piece.header("X-Thaw-File-Size"));
+        assertEquals(404, api.get("/snapshots/peered/files/code.tar").status(), "only snapshot files");
+        assertEquals(404, api.get("/snapshots/nope/files/memory").status());
+        assertEquals("bad_request", api.get("/snapshots/peered/files/memory?offset=x").errorCode());
+        assertEquals(400, api.get("/snapshots/peered/files/memory?length=99999999").status());
+    }
+
+    @Test
     void functionsAreListedAndShown() {
         api.fake.deploy("listed");
         Answer list = api.get("/functions");
