@@ -26,6 +26,7 @@ class ArchitectureTest {
             .layer("tools").definedBy("dev.thaw.bench..", "dev.thaw.load..", "dev.thaw.flow..")
             .layer("http").definedBy("dev.thaw.api..", "dev.thaw.client..")
             .layer("platform").definedBy("dev.thaw.platform..")
+            .layer("policy").definedBy("dev.thaw.scale..")
             .layer("trace").definedBy("dev.thaw.trace..")
             .layer("host").definedBy("dev.thaw.vm..", "dev.thaw.snapshot..", "dev.thaw.memory..", "dev.thaw.guest..")
             .layer("base").definedBy("dev.thaw.model..", "dev.thaw.common..", "dev.thaw.sys..")
@@ -33,6 +34,7 @@ class ArchitectureTest {
             .whereLayer("tools").mayOnlyBeAccessedByLayers("cli")
             .whereLayer("http").mayOnlyBeAccessedByLayers("cli", "tools")
             .whereLayer("platform").mayOnlyBeAccessedByLayers("cli", "tools", "http")
+            .whereLayer("policy").mayOnlyBeAccessedByLayers("cli", "tools", "http", "platform")
             .whereLayer("trace").mayOnlyBeAccessedByLayers("cli", "tools", "http", "platform")
             .whereLayer("host").mayOnlyBeAccessedByLayers("cli", "tools", "platform");
 

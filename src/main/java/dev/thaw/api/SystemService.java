@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
-/** The daemon itself: liveness, Prometheus metrics, snapshot manifests, and the API's own description. */
+/** The daemon itself: liveness, Prometheus metrics, per-function scaling stats, snapshot manifests, and the API's own description. */
 final class SystemService implements ApiService {
     static final String OPENAPI_RESOURCE = "/openapi.yaml";
 
@@ -25,6 +25,7 @@ final class SystemService implements ApiService {
                 Endpoint.get("/healthz", req -> health()),
                 Endpoint.get("/metrics", req -> Reply.bytes(Status.OK_200, "text/plain; version=0.0.4",
                         platform.metrics().render().getBytes(StandardCharsets.UTF_8))),
+                Endpoint.get("/stats", req -> Reply.json(Status.OK_200, platform.stats())),
                 Endpoint.get("/snapshots", req -> Reply.json(Status.OK_200, Map.of("snapshots", platform.snapshots()))),
                 Endpoint.get("/openapi.yaml", req -> Reply.bytes(Status.OK_200, "application/yaml", openapi)));
     }

@@ -5,6 +5,10 @@ import dev.thaw.guest.GuestImage;
 import dev.thaw.guest.ImageBuilder;
 import dev.thaw.platform.Limits;
 import dev.thaw.platform.Platform;
+import dev.thaw.platform.Scaling;
+import dev.thaw.scale.HistogramKeepAlive;
+import dev.thaw.scale.KeepAlivePolicy;
+import dev.thaw.scale.RestoreSlots;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
 import dev.thaw.vm.GuestLimits;
@@ -24,8 +28,40 @@ public final class Boot {
             description = "VM accelerator: auto (KVM only where a guest is proven to boot under it), tcg or kvm. Default: ${DEFAULT-VALUE}.")
     String accel;
 
-    @Option(names = "--idle-timeout", defaultValue = "60", description = "Seconds an idle instance is kept warm. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--idle-timeout", defaultValue = "60",
+            description = "Seconds an idle instance is kept warm (the fixed keep-alive, and the histogram policy's fallback). Default: ${DEFAULT-VALUE}.")
     int idleTimeoutSeconds;
+
+    @Option(names = "--keepalive-policy", defaultValue = "fixed", paramLabel = "fixed|histogram",
+            description = "When idle instances stop and are started again. fixed: each stops after --idle-timeout idle. "
+                    + "histogram: the hybrid histogram policy of Shahrad et al. (ATC'20): per function, a histogram of the "
+                    + "times between its calls sets a pre-warm window (5th percentile - 10%%: stop everything, start one "
+                    + "instance again when it ends) and a keep-alive window (to the 99th percentile + 10%%); a function "
+                    + "with fewer than 10 idle times, or whose histogram is not representative, gets the fixed policy. "
+                    + "Reported in /healthz. Default: ${DEFAULT-VALUE}.")
+    String keepalivePolicy;
+
+    @Option(names = "--histogram-bin", defaultValue = "60", paramLabel = "SECONDS",
+            description = "histogram policy: bin width in seconds of the idle-time histogram (240 bins). The paper's is "
+                    + "60; for a trace replayed N times faster use 60/N (fractions allowed). Default: ${DEFAULT-VALUE}.")
+    double histogramBinSeconds;
+
+    @Option(names = "--concurrency-target", defaultValue = "0.8", paramLabel = "X",
+            description = "Calls in flight per instance the autoscaler aims at (more than 0, at most 1), for functions "
+                    + "without \"concurrency_target\" in their function.json; it restores ahead of a rising rate "
+                    + "(6 s panic window) and lets instances go after a 60 s stable window. Default: ${DEFAULT-VALUE}.")
+    double concurrencyTarget;
+
+    @Option(names = "--restore-slots", paramLabel = "N",
+            description = "Restores for warm misses and the autoscaler that may run at once (CPU headroom for the "
+                    + "instances serving calls); beyond it calls wait for an instance or a slot. Explicit restore modes "
+                    + "and POST /prewarm do not take one. Default: one per two cores, at least 1.")
+    Integer restoreSlots;
+
+    @Option(names = "--max-queue-wait", paramLabel = "MS",
+            description = "Refuse a call at once (429 overloaded, Retry-After 1) when it is expected to wait longer "
+                    + "than this many milliseconds for an instance and a restore cannot serve it sooner. Default: never.")
+    Integer maxQueueWaitMs;
 
     @Option(names = "--max-idle", defaultValue = "4", description = "Idle instances kept per function. Default: ${DEFAULT-VALUE}.")
     int maxIdle;
@@ -88,8 +124,26 @@ public final class Boot {
                 concurrency != null ? concurrency : host.concurrency(), queueDepth, Duration.ofSeconds(queueTimeoutSeconds));
     }
 
+    Scaling scaling() {
+        Duration fixed = Duration.ofSeconds(idleTimeoutSeconds);
+        if (!(histogramBinSeconds > 0) || histogramBinSeconds > 86_400) {
+            throw new IllegalArgumentException("--histogram-bin must be more than 0 and at most 86400 seconds, got " + histogramBinSeconds);
+        }
+        if (maxQueueWaitMs != null && maxQueueWaitMs < 1) throw new IllegalArgumentException("--max-queue-wait must be at least 1 ms, got " + maxQueueWaitMs);
+        if (!(concurrencyTarget > 0 && concurrencyTarget <= 1)) {
+            throw new IllegalArgumentException("--concurrency-target must be more than 0 and at most 1, got " + concurrencyTarget);
+        }
+        if (restoreSlots != null && restoreSlots < 1) throw new IllegalArgumentException("--restore-slots must be at least 1, got " + restoreSlots);
+        var histogram = HistogramKeepAlive.Settings.PAPER.withBin(Duration.ofNanos(Math.round(histogramBinSeconds * 1e9)));
+        return new Scaling(concurrencyTarget,
+                restoreSlots != null ? restoreSlots : RestoreSlots.forCores(Runtime.getRuntime().availableProcessors()),
+                maxQueueWaitMs == null ? null : Duration.ofMillis(maxQueueWaitMs), null,
+                KeepAlivePolicy.parse(keepalivePolicy, fixed, histogram), null);
+    }
+
     /** Builds the image if needed, chooses the accelerator, and opens the platform. */
     public Platform start() {
+        Scaling scaling = scaling(); // bad options fail before the image is built
         Path cache = ThawDirs.cache();
         GuestImage image = new ImageBuilder(cache).ensure(Boot::progress);
         Path run = ThawDirs.run().resolve(Long.toString(ProcessHandle.current().pid()));
@@ -103,7 +157,8 @@ public final class Boot {
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
-        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits()));
+        Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits()),
+                scaling);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;
     }

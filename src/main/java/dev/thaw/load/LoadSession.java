@@ -42,6 +42,7 @@ public final class LoadSession {
     private DryRun dryRun;
     private volatile LoadRunner runner;
     private boolean raised;
+    private com.fasterxml.jackson.databind.JsonNode statsBefore;
 
     LoadSession(LoadTest test, Target target, LoadTest.Settings settings) {
         this.test = test;
@@ -97,6 +98,7 @@ public final class LoadSession {
             lowerPriority();
             throw e;
         }
+        if (test.selfTest == null) statsBefore = DaemonStats.read(target.base()); // outside the measured run
         log.println(String.format(Locale.ROOT, "sending %d invocations of %d function(s) over %.1f s to %s",
                 schedule.size(), schedule.functions.size(), schedule.spanNanos / 1e9, target.base()));
     }
@@ -116,7 +118,9 @@ public final class LoadSession {
         } finally {
             lowerPriority();
         }
-        return new LoadResult(new Report(schedule, results, r.elapsedNanos()), workloadJson);
+        Report report = new Report(schedule, results, r.elapsedNanos());
+        if (statsBefore != null) report.daemonCost(DaemonStats.diff(statsBefore, DaemonStats.read(target.base())));
+        return new LoadResult(report, workloadJson);
     }
 
     /**

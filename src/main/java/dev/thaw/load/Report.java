@@ -83,6 +83,25 @@ final class Report {
     final double elapsedSeconds;
     final Stats total = new Stats("TOTAL", "");
     final List<Stats> perFunction = new ArrayList<>();
+    /** What the daemon spent per deployed function during the run ({@link DaemonStats}); empty when unknown. */
+    Map<String, DaemonStats.Cost> daemon = Map.of();
+
+    void daemonCost(Map<String, DaemonStats.Cost> cost) {
+        this.daemon = cost;
+    }
+
+    /** The daemon's cost for the functions this run targeted, summed. */
+    DaemonStats.Cost daemonTotal() {
+        DaemonStats.Cost t = DaemonStats.Cost.ZERO;
+        for (String target : targets()) t = t.plus(daemon.getOrDefault(target, DaemonStats.Cost.ZERO));
+        return t;
+    }
+
+    private java.util.SortedSet<String> targets() {
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        for (Stats s : perFunction) out.add(s.target);
+        return out;
+    }
 
     Report(Schedule schedule, Results results, long elapsedNanos) {
         this.schedule = schedule;
@@ -149,8 +168,8 @@ final class Report {
     // ---------------------------------------------------------------- table
 
     void printTable(PrintStream out) {
-        String head = String.format(Locale.ROOT, "%-14s %-12s %8s %8s %7s %7s %7s %7s %8s %8s %8s %8s %8s %9s %9s",
-                "function", "target", "count", "ok", "429", "errors", "cold", "notsent",
+        String head = String.format(Locale.ROOT, "%-14s %-12s %8s %8s %7s %7s %7s %6s %7s %8s %8s %8s %8s %8s %9s %9s",
+                "function", "target", "count", "ok", "429", "errors", "cold", "cold%", "notsent",
                 "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "offered/s", "achieved/s");
         out.println(head);
         List<Stats> rows = new ArrayList<>(perFunction);
@@ -158,12 +177,13 @@ final class Report {
             rows.add(total);
         }
         for (Stats s : rows) {
-            out.println(String.format(Locale.ROOT, "%-14s %-12s %8d %8d %7d %7d %7d %7d %8s %8s %8s %8s %8s %9.1f %9.1f",
+            out.println(String.format(Locale.ROOT, "%-14s %-12s %8d %8d %7d %7d %7d %6.1f %7d %8s %8s %8s %8s %8s %9.1f %9.1f",
                     shorten(s.name, 14), shorten(s.target, 12), s.scheduled, s.ok, s.rejected, s.errors(),
-                    s.coldStartCount(), s.notSent, ms(s.latency, 50), ms(s.latency, 90), ms(s.latency, 99),
+                    s.coldStartCount(), 100 * s.coldStartFraction(), s.notSent, ms(s.latency, 50), ms(s.latency, 90), ms(s.latency, 99),
                     ms(s.latency, 99.9), s.latency.getTotalCount() == 0 ? "-" : fmt(s.latency.getMaxValue() / 1000.0),
                     offeredRps(s), achievedRps(s)));
         }
+        printDaemonCost(out);
         out.println();
         out.println(String.format(Locale.ROOT,
                 "%d scheduled over %.1f s, %d sent, answered in %.1f s: %d ok, %d rejected (429), %d HTTP errors, %d failed, %d not sent",
@@ -206,6 +226,21 @@ final class Report {
         out.println(Percentiles.NOTE + "; " + PRECISION);
     }
 
+    /** Per targeted daemon function: the restores and idle memory-time the daemon spent during the run. */
+    private void printDaemonCost(PrintStream out) {
+        if (daemon.isEmpty()) return;
+        out.println();
+        out.println(String.format(Locale.ROOT, "%-26s %9s %8s %8s %12s %12s", "daemon function", "restores", "queued",
+                "boots", "idle inst·s", "idle GiB·s"));
+        List<String> rows = new ArrayList<>(targets());
+        if (rows.size() > 1) rows.add("TOTAL");
+        for (String t : rows) {
+            DaemonStats.Cost c = t.equals("TOTAL") ? daemonTotal() : daemon.getOrDefault(t, DaemonStats.Cost.ZERO);
+            out.println(String.format(Locale.ROOT, "%-26s %9d %8d %8d %12.1f %12.2f", shorten(t, 26), c.restores(), c.queued(),
+                    c.boots(), c.idleInstanceSeconds(), c.idleMibSeconds() / 1024));
+        }
+    }
+
     /** The histograms' resolution, as the reports state it. */
     static final String PRECISION = "recorded in µs to 3 significant digits (HdrHistogram)";
 
@@ -240,6 +275,14 @@ final class Report {
             fns.set(s.name, f);
         }
         root.put("cold_start_fraction", total.coldStartFraction());
+        if (!daemon.isEmpty()) {
+            ObjectNode d = root.putObject("daemon");
+            ObjectNode per = d.putObject("functions");
+            for (String t : targets()) per.set(t, DaemonStats.toJson(daemon.getOrDefault(t, DaemonStats.Cost.ZERO)));
+            d.set("total", DaemonStats.toJson(daemonTotal()));
+            summary.put("restores", daemonTotal().restores());
+            summary.put("idle_mib_s", daemonTotal().idleMibSeconds());
+        }
         var minutes = root.putArray("per_minute");
         int count = (int) Math.ceil(Math.max(durationSeconds, elapsedSeconds) / 60.0);
         long[] scheduled = new long[Math.max(count, 1)];
@@ -284,6 +327,7 @@ final class Report {
             }
         }
         o.put("cold_start_fraction", s.coldStartFraction());
+        o.put("cold_start_ratio", s.coldStartFraction());
         return o;
     }
 

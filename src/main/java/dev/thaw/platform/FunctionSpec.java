@@ -21,12 +21,15 @@ import java.util.regex.Pattern;
  * @param minWarm instances kept running even when idle past the keep-alive time
  * @param mayCall the functions its handler may call ({@code thaw.invoke}); none by default, so a
  *                guest can reach no other function unless its function.json says so
+ * @param concurrencyTarget calls in flight per instance the autoscaler aims at (0 to 1), or null
+ *                for the daemon's {@code --concurrency-target}
  */
 public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
-                           boolean record, Mode restore, int minWarm, List<String> mayCall) {
+                           boolean record, Mode restore, int minWarm, List<String> mayCall,
+                           Double concurrencyTarget) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final List<String> FIELDS = List.of("name", "runtime", "memory_mib", "vcpus", "timeout_s", "inputs",
-            "record", "restore", "min_warm", "may_call");
+            "record", "restore", "min_warm", "may_call", "concurrency_target");
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
     /** The strategies a warm miss may restore with. */
@@ -47,6 +50,9 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         }
         if (minWarm < 0 || minWarm > 64) throw new IllegalArgumentException("min_warm must be 0..64, got " + minWarm);
         mayCall = mayCall == null ? List.of() : List.copyOf(mayCall);
+        if (concurrencyTarget != null && !(concurrencyTarget > 0 && concurrencyTarget <= 1)) {
+            throw new IllegalArgumentException("concurrency_target must be more than 0 and at most 1, got " + concurrencyTarget);
+        }
         for (String callee : mayCall) {
             if (!NAME.matcher(callee).matches()) throw new IllegalArgumentException("may_call must name functions, got " + callee);
         }
@@ -77,7 +83,8 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         Fields f = new Fields(n, source);
         return new FunctionSpec(f.name(), f.choice("runtime", "python3", List.of("python3")),
                 f.integer("memory_mib", 256, 128, 8192), f.integer("vcpus", 1, 1, 8), f.integer("timeout_s", 60, 1, 3600),
-                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64), f.names("may_call"));
+                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64), f.names("may_call"),
+                f.fraction("concurrency_target"));
     }
 
     /** Whether this function's handler may call {@code callee}. */
@@ -114,6 +121,16 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
                 throw error(field, "must be a whole number from " + min + " to " + max + ", got " + StrictJson.shown(v));
             }
             return v.asInt();
+        }
+
+        /** A number in (0, 1], or null when absent. */
+        Double fraction(String field) {
+            JsonNode v = n.get(field);
+            if (v == null) return null;
+            if (!v.isNumber() || !(v.asDouble() > 0 && v.asDouble() <= 1)) {
+                throw error(field, "must be a number more than 0 and at most 1 (calls in flight per instance), got " + StrictJson.shown(v));
+            }
+            return v.asDouble();
         }
 
         boolean bool(String field, boolean fallback) {
@@ -170,6 +187,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         o.set("inputs", inputs);
         o.put("record", record).put("restore", restore.id()).put("min_warm", minWarm);
         mayCall.forEach(o.putArray("may_call")::add);
+        if (concurrencyTarget != null) o.put("concurrency_target", concurrencyTarget);
         return o;
     }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -26,6 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Per function, idle instances form a stack: the most recently used is on top, so warm calls
  * reuse the hottest VM and the keeper retires the coldest. One lock guards the two budget
  * counters; each decision is a few comparisons, far below the cost of the restore it gates.
+ *
+ * <p>It also keeps what idleness costs, per function: the instance-nanoseconds spent idle, and
+ * the same weighted by guest memory (what {@code GET /stats} and {@code thaw load} report as idle
+ * memory-time), plus the instances started. A listener hears every instance made idle, so calls
+ * waiting for one ({@link Dispatch}) wake up.
  */
 final class InstanceManager {
     private final Limits limits;
@@ -37,6 +43,9 @@ final class InstanceManager {
     private int reservedInstances;
     private long reservedMib;
     private volatile boolean closed;
+    /** Per function: {idle instance-ns, idle MiB-ns, restores, boots}. */
+    private final Map<String, LongAdder[]> usage = new ConcurrentHashMap<>();
+    private volatile Runnable onIdle = () -> { };
 
     InstanceManager(Limits limits, Metrics metrics, Ticker ticker) {
         this.limits = limits;
@@ -123,6 +132,7 @@ final class InstanceManager {
     /** Adds a started guest as a busy instance; the reservation now belongs to it. */
     Instance register(Reservation reservation, String function, Mode origin, Guest guest) {
         Instance inst = new Instance(function, origin, reservation.memoryMib(), guest);
+        usageOf(function)[origin == Mode.COLD ? 3 : 2].increment();
         instances.put(inst.id(), inst);
         inst.markBusy();
         if (closed) {
@@ -138,6 +148,7 @@ final class InstanceManager {
         if (q == null) return null;
         for (Instance inst; (inst = q.pollFirst()) != null; ) {
             if (inst.alive()) {
+                accountIdle(inst);
                 inst.markBusy();
                 return inst;
             }
@@ -155,6 +166,49 @@ final class InstanceManager {
         }
         inst.markIdle(ticker.nanoTime());
         q.addFirst(inst);
+        onIdle.run();
+    }
+
+    /** Called after every instance made idle (not under any lock of this class). */
+    void onIdle(Runnable listener) {
+        this.onIdle = listener;
+    }
+
+    private LongAdder[] usageOf(String function) {
+        return usage.computeIfAbsent(function, k -> new LongAdder[]{new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()});
+    }
+
+    /** Adds the idle time an instance ends now to its function's account. */
+    private void accountIdle(Instance inst) {
+        if (inst.state() != Instance.State.IDLE) return;
+        long idle = Math.max(0, ticker.nanoTime() - inst.idleSinceNanos());
+        LongAdder[] u = usageOf(inst.function());
+        u[0].add(idle);
+        u[1].add(idle * inst.memoryMib());
+    }
+
+    /** What a function's instances cost so far: idle time (counting the idle ones up to now) and starts. */
+    record Usage(double idleInstanceSeconds, double idleMibSeconds, long restores, long boots, int idle, long running) {}
+
+    Usage usage(String function) {
+        LongAdder[] u = usageOf(function);
+        long now = ticker.nanoTime();
+        long idleNs = u[0].sum();
+        long idleMibNs = u[1].sum();
+        int idleNow = 0;
+        for (Instance inst : idleOf(function)) {
+            if (inst.state() != Instance.State.IDLE) continue;
+            long d = Math.max(0, now - inst.idleSinceNanos());
+            idleNs += d;
+            idleMibNs += d * inst.memoryMib();
+            idleNow++;
+        }
+        return new Usage(idleNs / 1e9, idleMibNs / 1e9, u[2].sum(), u[3].sum(), idleNow, running(function));
+    }
+
+    int idleCount(String function) {
+        Deque<Instance> q = idle.get(function);
+        return q == null ? 0 : q.size();
     }
 
     /** Parks a healthy instance idle regardless of the cap (prewarmed on request). */
@@ -165,6 +219,7 @@ final class InstanceManager {
     /** Stops an instance and gives its budget back; idempotent. */
     void discard(Instance inst) {
         if (instances.remove(inst.id()) != null) {
+            accountIdle(inst);
             lock.lock();
             try {
                 reservedInstances--;

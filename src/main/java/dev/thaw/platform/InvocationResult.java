@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  *
  * @param coldStart how the instance was obtained when it was not already running
  *                  ({@code cold}, {@code vanilla}, …), or null for a warm hit
+ * @param dispatch  how the call got its instance: {@code idle} (one was idle), {@code queued} (it
+ *                  waited for a busy one), {@code restored} (a new one was restored for it); null for {@code cold}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InvocationResult(
@@ -19,6 +21,7 @@ public record InvocationResult(
         @JsonProperty("instance") String instance,
         @JsonProperty("mode") String mode,
         @JsonProperty("cold_start") String coldStart,
+        @JsonProperty("dispatch") String dispatch,
         @JsonProperty("timing_ms") Timing timing,
         @JsonProperty("memory") MemoryStats memory,
         @JsonProperty("warnings") java.util.List<String> warnings,

@@ -29,6 +29,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * has one. An instance whose VM failed is discarded, never pooled; the failure is that call's
  * alone. Failures leave as {@link ThawException}s of a {@link ThawException.Kind}.
  *
+ * <p>A {@code warm} call that finds no idle instance asks {@link Dispatch} whether to wait for a
+ * busy one or restore (docs/design.md §7); every call is counted in flight there from arrival to
+ * answer, which feeds the autoscaler and the keep-alive policy and lets an overloaded function
+ * refuse at once.
+ *
  * <p>A guest may call other functions ({@link #serveGuestCall}); such a call is an invocation
  * whose trace parent is the caller's guest execution, one level deeper in the call chain.
  */
@@ -42,11 +47,12 @@ public final class Invoker {
     private final Tracing tracing;
     private final Metrics metrics;
     private final Ticker ticker;
+    private final Dispatch dispatch;
     /** Invocations in flight by id: a guest's call names its invocation, which becomes the callee's parent. */
     private final Map<String, Call> inFlight = new ConcurrentHashMap<>();
 
     Invoker(Platform.Config config, FunctionRegistry registry, Admission admission, InstanceManager instances,
-            Restorer restorer, AsyncInvocations async, Tracing tracing, Metrics metrics, Ticker ticker) {
+            Restorer restorer, AsyncInvocations async, Tracing tracing, Metrics metrics, Ticker ticker, Dispatch dispatch) {
         this.config = config;
         this.registry = registry;
         this.admission = admission;
@@ -56,14 +62,28 @@ public final class Invoker {
         this.tracing = tracing;
         this.metrics = metrics;
         this.ticker = ticker;
+        this.dispatch = dispatch;
     }
 
     /** Runs one invocation once the function has a free concurrency slot (bounded queue). */
     public InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
+        arrive(function);
         try (Admission.Ticket ticket = admission.enter(line(function, call))) {
             ticket.awaitTurn();
             return invokeOnce(function, event, mode, call);
+        } catch (ThawException e) {
+            countError(function, e);
+            throw e;
+        } finally {
+            dispatch.leave(function);
+        }
+    }
+
+    /** Counts the call in flight, or refuses it at once when its function is overloaded. */
+    private void arrive(String function) {
+        try {
+            dispatch.enter(function);
         } catch (ThawException e) {
             countError(function, e);
             throw e;
@@ -73,10 +93,12 @@ public final class Invoker {
     /** Accepts an invocation to run in the background: it takes its queue place now (LIMIT if the queue is full). */
     public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
+        arrive(function);
         Admission.Ticket ticket;
         try {
             ticket = admission.enter(line(function, call));
         } catch (ThawException e) {
+            dispatch.leave(function);
             countError(function, e);
             throw e;
         }
@@ -87,6 +109,8 @@ public final class Invoker {
             } catch (ThawException e) {
                 countError(function, e);
                 throw e;
+            } finally {
+                dispatch.leave(function);
             }
         });
     }
@@ -126,35 +150,49 @@ public final class Invoker {
         if (mode.restores()) RestoreStrategy.of(mode).prepare(d, () -> restorer.snapshotFiles(d)); // CACHED's precondition, not part of its time
         String invocationId = "inv-" + Ids.shortId() + Ids.shortId();
         List<String> warnings = new ArrayList<>();
+        // Before the clock starts: waiting for an instance is queue time, like waiting for a slot.
+        Dispatch.Acquired acquired = mode == Mode.WARM ? dispatch.acquire(function, call.depth() == 0) : null;
         Timing.Clock clock = new Timing.Clock(ticker);
         InvocationSpan span = new InvocationSpan(tracing, function, invocationId, mode, call, clock);
         Instance inst = null;
         Mode coldStart = null;
         String status = "error";
+        Dispatch.Outcome got = acquired == null ? null : acquired.outcome();
+        boolean slot = got == Dispatch.Outcome.RESTORED; // a warm miss holds a restore slot while it restores
         try {
             RestoreStrategy.Attempt attempt = null;
-            if (mode == Mode.WARM) inst = instances.takeIdle(function);
+            if (acquired != null) inst = acquired.instance();
             ProcessStats before = inst == null ? null : inst.guest().processStats();
             if (inst == null && mode == Mode.COLD) {
                 coldStart = Mode.COLD;
                 inst = restorer.boot(d, clock);
             } else if (inst == null) {
                 // A warm miss restores with the function's own strategy and, unasked, stays quiet about fallbacks.
-                Restorer.Restore restore = restorer.restore(d, mode == Mode.WARM ? d.defaultRestore() : mode, clock,
-                        mode == Mode.WARM ? new ArrayList<>() : warnings);
+                Restorer.Restore restore;
+                try {
+                    restore = restorer.restore(d, mode == Mode.WARM ? d.defaultRestore() : mode, clock,
+                            mode == Mode.WARM ? new ArrayList<>() : warnings);
+                } finally {
+                    // Not held through the call: a handler that calls a function needing a restore would wait for itself.
+                    if (slot) dispatch.restored(function);
+                    slot = false;
+                }
                 coldStart = restore.strategy();
                 inst = restore.instance();
                 attempt = restore.attempt();
             }
             inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
+            long sent = ticker.nanoTime();
             JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId, inst.takeUnseeded()),
                     Duration.ofSeconds(d.spec().timeoutSeconds()));
             InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan());
             if (attempt != null) attempt.afterReply(clock);
+            if (coldStart == null) dispatch.served(function, (ticker.nanoTime() - sent) / 1e6);
+            else if (mode == Mode.WARM) dispatch.restoreTook(function, clock.elapsedMs());
             Timing timing = clock.finish(guestExecMs(reply, clock));
             Instance done = inst;
             inst = null;
-            instances.release(done, Math.max(config.maxIdlePerFunction(), d.spec().minWarm()));
+            instances.release(done, Math.max(Math.max(config.maxIdlePerFunction(), d.spec().minWarm()), dispatch.desired(function)));
             boolean ok = reply.path("ok").asBoolean();
             span.finished(timing, coldStart, done.id(), ok);
             if (attempt != null) reportLate(attempt, clock, span);
@@ -163,7 +201,7 @@ public final class Invoker {
             metrics.observe("thaw_invocation_duration_seconds", "Invocation latency seen by the platform",
                     Metrics.labels("function", function, "mode", mode.id()), timing.total() / 1000);
             return new InvocationResult(invocationId, function, reply.get("result"), done.id(), mode.id(),
-                    coldStart == null ? null : coldStart.id(), timing, memory, warnings.isEmpty() ? null : warnings,
+                    coldStart == null ? null : coldStart.id(), dispatchName(mode, got), timing, memory, warnings.isEmpty() ? null : warnings,
                     span.traceId(), span.traceparent());
         } catch (VmException.Timeout e) {
             throw new ThawException(ThawException.Kind.TIMEOUT, "vm_timeout", function + ": " + e.getMessage(), null, e);
@@ -174,6 +212,7 @@ public final class Invoker {
         } catch (SnapshotCorruptException e) {
             throw new ThawException(ThawException.Kind.CORRUPT, "snapshot_corrupt", e.getMessage(), null, e);
         } finally {
+            if (slot) dispatch.restored(function);
             inFlight.remove(invocationId);
             span.end(); // a no-op when finished() ended it; otherwise it records the failure
             if (inst != null) instances.discard(inst);
@@ -184,6 +223,12 @@ public final class Invoker {
                         Metrics.labels("function", function, "strategy", coldStart.id()));
             }
         }
+    }
+
+    /** The answer's {@code dispatch}: a warm call's outcome; an explicit restore mode restored; cold has none. */
+    private static String dispatchName(Mode mode, Dispatch.Outcome got) {
+        if (mode == Mode.COLD) return null;
+        return (got == null ? Dispatch.Outcome.RESTORED : got).name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Puts work that outlived the answer (a prefetch) on the trace once it ends. */

@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.model.Mode;
+import dev.thaw.scale.KeepAlivePolicy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,10 +11,19 @@ import java.util.concurrent.CompletionException;
 
 /**
  * Keeps the right number of instances running: restores instances ahead of calls on request
- * ({@link #prewarm}) and, once a second ({@link #tick}), stops instances idle past the keep-alive
- * time (never below a function's {@code min_warm}), restores instances up to {@code min_warm},
- * and forgets expired async results. {@link #tick} takes the time as an argument, so tests drive
- * it with a manual clock instead of waiting.
+ * ({@link #prewarm}) and, once a second ({@link #tick}), per function: asks the autoscaler how
+ * many instances it wants ({@link Dispatch#scale}), applies the keep-alive policy's windows, and
+ * restores up to the floor — the larger of {@code min_warm} and the autoscaler's count — and
+ * forgets expired async results. {@link #tick} takes the time as an argument, so tests drive it
+ * with a manual clock instead of waiting.
+ *
+ * <p>The keep-alive windows (see {@link KeepAlivePolicy}) act on the function's idle time, the
+ * time since its last call ended: with a pre-warm window p and a keep-alive window k, idle
+ * instances above the floor are stopped while it is below p, one instance is restored at p and
+ * kept until p + k, and everything above the floor stops after that; with p = 0 (the fixed
+ * policy) each instance stops once it was idle for k itself, as before. The autoscaler's and the
+ * policy's restores take a restore slot without waiting for one: with no CPU headroom they are
+ * left to the next round, so they never starve the instances serving calls.
  */
 final class Keeper implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Keeper.class.getName());
@@ -23,17 +33,17 @@ final class Keeper implements AutoCloseable {
     private final InstanceManager instances;
     private final Restorer restorer;
     private final AsyncInvocations async;
-    private final Duration idleTimeout;
+    private final Dispatch dispatch;
     private final Ticker ticker;
     private volatile Thread loop;
 
     Keeper(FunctionRegistry registry, InstanceManager instances, Restorer restorer, AsyncInvocations async,
-           Duration idleTimeout, Ticker ticker) {
+           Dispatch dispatch, Ticker ticker) {
         this.registry = registry;
         this.instances = instances;
         this.restorer = restorer;
         this.async = async;
-        this.idleTimeout = idleTimeout;
+        this.dispatch = dispatch;
         this.ticker = ticker;
     }
 
@@ -82,21 +92,51 @@ final class Keeper implements AutoCloseable {
         return restorer.restore(d, strategy, new Timing.Clock(ticker), new ArrayList<>()).instance();
     }
 
-    /** One round of keeping: retire idle instances, top up {@code min_warm}, forget expired async results. */
+    /** One round of keeping: scale, keep alive or retire, top up the floor, forget expired async results. */
     void tick(long nowNanos) {
-        long cutoff = nowNanos - idleTimeout.toNanos();
         for (Deployed d : registry.all()) {
-            int minWarm = d.spec().minWarm();
-            long running = instances.retireIdle(d.name(), cutoff, minWarm);
-            if (running < minWarm) {
-                try {
-                    prewarm(d.name(), (int) (minWarm - running));
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "keeping " + d.name() + " warm failed: " + e.getMessage());
-                }
+            try {
+                keep(d, nowNanos);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "keeping " + d.name() + " warm failed: " + e.getMessage());
             }
         }
         async.purgeExpired();
+    }
+
+    private void keep(Deployed d, long now) {
+        String fn = d.name();
+        Double own = d.spec().concurrencyTarget();
+        int desired = dispatch.scale(fn, own != null ? own : dispatch.scaling().concurrencyTarget(), now);
+        long idleFor = dispatch.idleFor(fn, now); // -1: a call is running; Long.MAX_VALUE: none came yet
+        // The autoscaler's count holds instances only while the function is serving; once it is
+        // quiet, the keep-alive policy alone decides when its instances go.
+        boolean active = idleFor < dispatch.scaling().autoscaler().panicWindow().toNanos();
+        int minWarm = d.spec().minWarm();
+        int floor = Math.max(minWarm, active ? desired : 0);
+        KeepAlivePolicy.Windows w = dispatch.scaling().keepAlive().windows(fn);
+        long prewarm = w.prewarm().toNanos();
+        long keepAlive = w.keepAlive().toNanos();
+        long running;
+        if (prewarm == 0 || idleFor < 0) {
+            running = instances.retireIdle(fn, now - keepAlive, floor);
+        } else if (idleFor < prewarm) {
+            running = instances.retireIdle(fn, now, floor); // the gap before the next call is due: keep nothing
+        } else if (idleFor - prewarm < keepAlive) {
+            floor = Math.max(floor, 1); // the pre-warm window passed: have one ready for the call
+            running = instances.retireIdle(fn, now - keepAlive, floor);
+        } else {
+            running = instances.retireIdle(fn, now, floor);
+        }
+        // min_warm is a promise: restored whatever the headroom; the rest only into a free restore slot
+        if (running < minWarm) prewarm(fn, (int) (minWarm - running));
+        for (long r = Math.max(running, minWarm); r < floor && dispatch.tryRestoreSlot(fn); r++) {
+            try {
+                instances.park(restore(registry.get(fn)));
+            } finally {
+                dispatch.restored(fn);
+            }
+        }
     }
 
     @Override

@@ -26,7 +26,9 @@ import java.util.List;
  *   <li>{@link Invoker}: the invocation path (admission, instance, guest call, answer);</li>
  *   <li>{@link InstanceManager}: running instances and the budget every VM draws from;</li>
  *   <li>{@link Restorer} with its {@link RestoreStrategy}s: bringing instances up;</li>
- *   <li>{@link Keeper}: prewarming, idle reaping and {@code min_warm}.</li>
+ *   <li>{@link Dispatch}: where a call without an idle instance goes, and the state the
+ *       autoscaler and keep-alive policy ({@link Scaling}) read;</li>
+ *   <li>{@link Keeper}: prewarming, scaling, keep-alive and {@code min_warm}.</li>
  * </ul>
  *
  * VMs come from a {@link GuestLauncher}: QEMU in production, a scripted fake in tests.
@@ -75,14 +77,24 @@ public final class Platform implements AutoCloseable {
     private final FunctionRegistry registry;
     private final Invoker invoker;
     private final Keeper keeper;
+    private final Dispatch dispatch;
     private volatile boolean closed;
 
     public Platform(Config config, GuestImage image, GuestLauncher launcher) {
-        this(config, image, launcher, Ticker.SYSTEM, true);
+        this(config, image, launcher, null);
+    }
+
+    /** @param scaling dispatch, autoscaler and keep-alive policy; null for {@link Scaling#defaults} */
+    public Platform(Config config, GuestImage image, GuestLauncher launcher, Scaling scaling) {
+        this(config, image, launcher, scaling, Ticker.SYSTEM, true);
+    }
+
+    Platform(Config config, GuestImage image, GuestLauncher launcher, Ticker ticker, boolean keeperLoop) {
+        this(config, image, launcher, null, ticker, keeperLoop);
     }
 
     /** @param keeperLoop false in tests that drive {@link Keeper#tick} themselves */
-    Platform(Config config, GuestImage image, GuestLauncher launcher, Ticker ticker, boolean keeperLoop) {
+    Platform(Config config, GuestImage image, GuestLauncher launcher, Scaling scaling, Ticker ticker, boolean keeperLoop) {
         this.config = config;
         this.image = image;
         this.launcher = launcher;
@@ -94,6 +106,8 @@ public final class Platform implements AutoCloseable {
         }
         this.tracing = new Tracing(config.maxTraces(), config.otlpEndpoint());
         this.instances = new InstanceManager(config.limits(), metrics, ticker);
+        this.dispatch = new Dispatch(scaling != null ? scaling : Scaling.defaults(config.idleTimeout()), instances, metrics,
+                ticker, config.limits().queueTimeout());
         AsyncInvocations async = new AsyncInvocations(config.resultTtl(), ticker);
         // The invoker serves guests' calls to functions, and guests are started before it exists: late-bound.
         Invoker[] calls = new Invoker[1];
@@ -102,9 +116,9 @@ public final class Platform implements AutoCloseable {
         Deployer deployer = new Deployer(config, launcher, image, instances, guestCalls);
         this.registry = new FunctionRegistry(config.functionsDir(), deployer, instances);
         this.invoker = new Invoker(config, registry, new Admission(config.limits(), metrics), instances, restorer, async,
-                tracing, metrics, ticker);
+                tracing, metrics, ticker, dispatch);
         calls[0] = invoker;
-        this.keeper = new Keeper(registry, instances, restorer, async, config.idleTimeout(), ticker);
+        this.keeper = new Keeper(registry, instances, restorer, async, dispatch, ticker);
         registry.load();
         Thread.ofVirtual().name("snapshot-verifier").start(registry::verifyLoaded);
         if (keeperLoop) keeper.start();
@@ -112,7 +126,28 @@ public final class Platform implements AutoCloseable {
 
     public Health health() {
         return new Health("ok", launcher.accel().name().toLowerCase(java.util.Locale.ROOT), image.key(),
-                config.hugePageAdvice().id(), snapshotsVerified());
+                config.hugePageAdvice().id(), snapshotsVerified(), dispatch.scaling().keepAlive().name());
+    }
+
+    /**
+     * What each function's instances cost and how its calls were dispatched, for {@code GET /stats}
+     * (what {@code thaw load} reads before and after a run): idle instance-seconds, idle
+     * MiB-seconds, restores and boots since the daemon started, the dispatch counts, recent
+     * service and restore times, the autoscaler's count and the keep-alive windows.
+     */
+    public ObjectNode stats() {
+        ObjectNode root = dev.thaw.common.Json.object();
+        root.put("keepalive_policy", dispatch.scaling().keepAlive().name());
+        ObjectNode fns = root.putObject("functions");
+        for (Deployed d : registry.all()) {
+            InstanceManager.Usage u = instances.usage(d.name());
+            ObjectNode o = fns.putObject(d.name());
+            o.put("memory_mib", d.spec().memoryMib()).put("running", u.running()).put("idle", u.idle())
+                    .put("idle_instance_s", u.idleInstanceSeconds()).put("idle_mib_s", u.idleMibSeconds())
+                    .put("restores", u.restores()).put("boots", u.boots());
+            o.setAll((ObjectNode) dev.thaw.common.Json.MAPPER.valueToTree(dispatch.stats(d.name())));
+        }
+        return root;
     }
 
     public Metrics metrics() {
@@ -165,6 +200,7 @@ public final class Platform implements AutoCloseable {
 
     public void undeploy(String name) {
         registry.undeploy(name);
+        dispatch.forget(name);
     }
 
     /** The snapshots of all deployed functions, for {@code GET /snapshots}. */

@@ -90,7 +90,7 @@ class ApiProtocolTest {
         assertEquals(List.of("POST"), routes.get("/functions/{name}/invoke"));
         assertEquals(List.of("GET"), routes.get("/invocations/{id}"));
         assertEquals(List.of("DELETE"), routes.get("/instances/{id}"));
-        assertEquals(Set.of("/healthz", "/metrics", "/snapshots", "/openapi.yaml", "/functions", "/functions/{name}",
+        assertEquals(Set.of("/healthz", "/metrics", "/stats", "/snapshots", "/openapi.yaml", "/functions", "/functions/{name}",
                         "/functions/{name}/invoke", "/functions/{name}/prewarm", "/functions/{name}/cache/drop",
                         "/invocations/{id}", "/instances", "/instances/{id}", "/traces", "/traces/{traceId}"),
                 routes.keySet());

@@ -31,6 +31,11 @@ public final class FakePlatform implements AutoCloseable {
     }
 
     public FakePlatform(Limits limits, Duration idleTimeout, int maxIdle) {
+        this(limits, idleTimeout, maxIdle, null);
+    }
+
+    /** @param scaling dispatch, autoscaler and keep-alive settings; null for the defaults */
+    public FakePlatform(Limits limits, Duration idleTimeout, int maxIdle, Scaling scaling) {
         try {
             root = Files.createTempDirectory("thaw-fake-");
             Path img = Files.createDirectories(root.resolve("cache/images/fake"));
@@ -42,7 +47,7 @@ public final class FakePlatform implements AutoCloseable {
         }
         Platform.Config config = new Platform.Config(root.resolve("data"), root.resolve("run"), root.resolve("cache"),
                 Duration.ofSeconds(60), maxIdle, idleTimeout, limits, Duration.ofMinutes(10), 100, null, 4, null);
-        platform = new Platform(config, image, launcher, ticker, false);
+        platform = new Platform(config, image, launcher, scaling, ticker, false);
     }
 
     /** Deploys a function named {@code name} (echo handler; the fake guest does what events say). */

@@ -38,7 +38,7 @@ class FunctionSpecTest {
         FunctionSpec s = FunctionSpec.parse("""
                 {"name": "f", "runtime": "python3", "memory_mib": 512, "vcpus": 2, "timeout_s": 90,
                  "inputs": {"record": {"n": 1}, "test": {"n": 2}}, "record": false, "restore": "reap", "min_warm": 3}""");
-        assertEquals(new FunctionSpec("f", "python3", 512, 2, 90, s.inputs(), false, Mode.REAP, 3, java.util.List.of()), s);
+        assertEquals(new FunctionSpec("f", "python3", 512, 2, 90, s.inputs(), false, Mode.REAP, 3, java.util.List.of(), null), s);
         assertEquals(2, s.inputs().path("test").path("n").asInt());
         assertEquals(s, FunctionSpec.parse(s.toJson().toString()), "what toJson writes parses back");
     }

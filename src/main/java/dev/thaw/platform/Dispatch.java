@@ -1,0 +1,289 @@
+package dev.thaw.platform;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.thaw.scale.Autoscaler;
+import dev.thaw.scale.ConcurrencyMeter;
+import dev.thaw.scale.DispatchPolicy;
+import dev.thaw.scale.RecentTimes;
+import dev.thaw.scale.RestoreSlots;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The platform's side of {@link DispatchPolicy}: what a {@code warm} call that finds no idle
+ * instance does, and the per-function state the policies read.
+ *
+ * <p>Per function it keeps the recent service times (request to reply on a running instance),
+ * the recent restore times (restore start to the first reply, less a service time: under TCG the
+ * first request after a restore pays 100–150 ms of retranslation, which is part of what a restore
+ * costs), the calls in flight ({@link ConcurrencyMeter}, for the {@link Autoscaler}) and when the
+ * function last went idle (for the keep-alive policy's idle times). {@link #acquire} asks the
+ * policy, and waits on one condition that instance releases and freed restore slots signal;
+ * while waiting it decides again on every signal (and every 50 ms), so a call that queued behind
+ * slow calls switches to a restore once that became faster. Restores for warm misses and the
+ * autoscaler's prewarms take a {@link RestoreSlots} slot; explicitly asked restores (modes
+ * {@code vanilla}, {@code reap}, … and {@code POST /prewarm}) do not, so benchmarks measure what
+ * they ask for.
+ */
+final class Dispatch {
+    /** How a call got its instance, as the answer's {@code dispatch} says. */
+    enum Outcome { IDLE, QUEUED, RESTORED }
+
+    /** The instance a call got, or a restore it must do (with a slot to give back after). */
+    record Acquired(Outcome outcome, Instance instance) {}
+
+    private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final Scaling scaling;
+    private final InstanceManager instances;
+    private final Metrics metrics;
+    private final Ticker ticker;
+    private final Duration queueTimeout;
+    private final RestoreSlots slots;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Map<String, Fn> functions = new ConcurrentHashMap<>();
+
+    /** One function's state; counters guarded by {@link #lock}. */
+    private final class Fn {
+        final RecentTimes service = new RecentTimes(32, 100);
+        final RecentTimes restore = new RecentTimes(8, scaling.restorePrior().toNanos() / 1e6);
+        final ConcurrencyMeter meter = new ConcurrencyMeter(ticker.nanoTime());
+        final Autoscaler autoscaler = new Autoscaler(scaling.autoscaler());
+        final LongAdder[] outcomes = {new LongAdder(), new LongAdder(), new LongAdder()};
+        volatile int desired;
+        int inFlight;
+        int waiting;
+        int restoring;
+        long idleSince = -1;
+    }
+
+    Dispatch(Scaling scaling, InstanceManager instances, Metrics metrics, Ticker ticker, Duration queueTimeout) {
+        this.scaling = scaling;
+        this.instances = instances;
+        this.metrics = metrics;
+        this.ticker = ticker;
+        this.queueTimeout = queueTimeout;
+        this.slots = new RestoreSlots(scaling.restoreSlots());
+        instances.onIdle(this::signal);
+    }
+
+    Scaling scaling() {
+        return scaling;
+    }
+
+    private Fn fn(String function) {
+        return functions.computeIfAbsent(function, k -> new Fn());
+    }
+
+    /**
+     * A call of {@code function} arrives: refused at once (429 {@code overloaded}) when the wait
+     * it can expect is beyond {@code --max-queue-wait} and a restore cannot help; otherwise
+     * counted in flight until {@link #leave}. The end of an idle period is an idle time for the
+     * keep-alive policy.
+     */
+    void enter(String function) {
+        Fn f = fn(function);
+        long now = ticker.nanoTime();
+        lock.lock();
+        try {
+            if (scaling.maxQueueWait() != null) {
+                int busy = busy(function, f);
+                int ahead = Math.max(0, f.inFlight - busy - f.restoring);
+                DispatchPolicy.Inputs in = inputs(function, f, ahead);
+                if (DispatchPolicy.decide(in) == DispatchPolicy.Decision.REJECT) {
+                    metrics.increment("thaw_rejections_total", "Invocations refused with 429, by the limit hit",
+                            Metrics.labels("reason", "overloaded"));
+                    throw ThawException.limitExceeded("overloaded", String.format(java.util.Locale.ROOT,
+                            "%s would wait about %.0f ms for an instance (%d busy, %d ahead), more than --max-queue-wait %d ms",
+                            function, DispatchPolicy.expectedWaitMs(in), busy, ahead, scaling.maxQueueWait().toMillis()), 1);
+                }
+            }
+            if (f.inFlight == 0 && f.idleSince >= 0) scaling.keepAlive().observeIdle(function, Duration.ofNanos(now - f.idleSince));
+            f.inFlight++;
+            f.meter.change(now, +1);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void leave(String function) {
+        Fn f = fn(function);
+        long now = ticker.nanoTime();
+        lock.lock();
+        try {
+            f.inFlight = Math.max(0, f.inFlight - 1);
+            f.meter.change(now, -1);
+            if (f.inFlight == 0) f.idleSince = now;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * An instance for a {@code warm} call: an idle one, one that frees up while it waits, or null
+     * with outcome {@code RESTORED}: the caller restores, holding a restore slot it gives back
+     * with {@link #restored}. A call that waited longer than a restore would have taken (the
+     * estimate was wrong: the busy calls are slow or stuck) restores as soon as a slot is free.
+     * A call from a guest ({@code mayQueue} false) never waits for a busy instance: the busy one
+     * may be its own caller, which waits for it. A 429 {@code queue_timeout} when nothing came
+     * within the queue timeout.
+     */
+    Acquired acquire(String function, boolean mayQueue) {
+        Fn f = fn(function);
+        long start = System.nanoTime();
+        long deadline = start + queueTimeout.toNanos();
+        boolean waited = false;
+        lock.lock();
+        try {
+            f.waiting++;
+            while (true) {
+                Instance inst = instances.takeIdle(function);
+                if (inst != null) return count(function, f, waited ? Outcome.QUEUED : Outcome.IDLE, inst);
+                DispatchPolicy.Inputs in = inputs(function, f, f.waiting - 1);
+                long now = System.nanoTime();
+                boolean restore = !mayQueue || DispatchPolicy.decide(in) == DispatchPolicy.Decision.RESTORE
+                        || now - start >= in.restoreMs() * 1e6 || now >= deadline;
+                if (restore && slots.tryAcquire()) {
+                    f.restoring++;
+                    return count(function, f, Outcome.RESTORED, null);
+                }
+                if (now >= deadline) {
+                    metrics.increment("thaw_rejections_total", "Invocations refused with 429, by the limit hit",
+                            Metrics.labels("reason", "queue_timeout"));
+                    throw ThawException.limitExceeded("queue_timeout", function + " waited " + queueTimeout.toSeconds()
+                            + " s for an instance or a restore slot", 1);
+                }
+                waited = true;
+                changed.awaitNanos(Math.min(deadline - now, RECHECK_NANOS));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ThawException(ThawException.Kind.UNAVAILABLE, "interrupted", "interrupted while waiting for an instance");
+        } finally {
+            f.waiting--;
+            lock.unlock();
+        }
+    }
+
+    /** Takes a restore slot for the autoscaler without waiting; false when the host has no headroom. */
+    boolean tryRestoreSlot(String function) {
+        lock.lock();
+        try {
+            if (!slots.tryAcquire()) return false;
+            fn(function).restoring++;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A slot-holding restore of {@code function} ended (either way): the slot is free again. */
+    void restored(String function) {
+        lock.lock();
+        try {
+            Fn f = fn(function);
+            f.restoring = Math.max(0, f.restoring - 1);
+            slots.release();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One call on a running instance took {@code ms} from request to reply. */
+    void served(String function, double ms) {
+        fn(function).service.add(ms);
+    }
+
+    /** A restore's start to its first reply took {@code ms}; the part beyond a service time is the restore's cost. */
+    void restoreTook(String function, double ms) {
+        Fn f = fn(function);
+        f.restore.add(Math.max(0, ms - f.service.meanMs()));
+    }
+
+    private Acquired count(String function, Fn f, Outcome o, Instance inst) {
+        f.outcomes[o.ordinal()].increment();
+        metrics.increment("thaw_dispatch_total", "How warm calls got an instance: idle, queued for a busy one, or restored",
+                Metrics.labels("function", function, "decision", o.name().toLowerCase()));
+        return new Acquired(o, inst);
+    }
+
+    private DispatchPolicy.Inputs inputs(String function, Fn f, int ahead) {
+        double maxWait = scaling.maxQueueWait() == null ? Double.POSITIVE_INFINITY : scaling.maxQueueWait().toNanos() / 1e6;
+        return new DispatchPolicy.Inputs(instances.idleCount(function), busy(function, f), f.restoring, ahead,
+                f.service.meanMs(), f.restore.meanMs(), slots.free(), maxWait);
+    }
+
+    private int busy(String function, Fn f) {
+        return (int) Math.max(0, instances.running(function) - instances.idleCount(function) - f.restoring);
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- for the keeper
+
+    /**
+     * The autoscaler's round for one function: samples its average concurrency since the last
+     * round and returns the instances it wants (the function's {@code concurrency_target}, or the
+     * daemon's).
+     */
+    int scale(String function, double target, long nowNanos) {
+        Fn f = fn(function);
+        f.autoscaler.sample(nowNanos, f.meter.sample(nowNanos));
+        int want = f.autoscaler.desired(nowNanos, (int) instances.running(function), target);
+        f.desired = want;
+        return want;
+    }
+
+    /** What the autoscaler wanted at its last round. */
+    int desired(String function) {
+        Fn f = functions.get(function);
+        return f == null ? 0 : f.desired;
+    }
+
+    /** Nanoseconds since the function's last call ended; -1 while a call runs, {@code Long.MAX_VALUE} before any. */
+    long idleFor(String function, long nowNanos) {
+        Fn f = functions.get(function);
+        if (f == null) return Long.MAX_VALUE;
+        lock.lock();
+        try {
+            if (f.inFlight > 0) return -1;
+            return f.idleSince < 0 ? Long.MAX_VALUE : nowNanos - f.idleSince;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void forget(String function) {
+        functions.remove(function);
+        scaling.keepAlive().forget(function);
+    }
+
+    /** Per function, for {@code GET /stats}. */
+    record FunctionStats(@JsonProperty("dispatch") Map<String, Long> dispatch,
+                         @JsonProperty("service_ms") double serviceMs, @JsonProperty("restore_ms") double restoreMs,
+                         @JsonProperty("desired_instances") int desired, @JsonProperty("keepalive") Map<String, Object> keepAlive) {}
+
+    FunctionStats stats(String function) {
+        Fn f = fn(function);
+        var w = scaling.keepAlive().windows(function);
+        return new FunctionStats(Map.of("idle", f.outcomes[0].sum(), "queued", f.outcomes[1].sum(), "restored", f.outcomes[2].sum()),
+                f.service.meanMs(), f.restore.meanMs(), f.desired,
+                Map.of("policy", scaling.keepAlive().name(), "prewarm_s", w.prewarm().toMillis() / 1000.0,
+                        "keepalive_s", w.keepAlive().toMillis() / 1000.0, "basis", w.basis()));
+    }
+}
