@@ -23,7 +23,8 @@ class ArchitectureTest {
     /** Layers from the outside in; a layer may use those below it, never those above. */
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("cli").definedBy("dev.thaw.cli..")
-            .layer("tools").definedBy("dev.thaw.bench..", "dev.thaw.load..", "dev.thaw.flow..")
+            .layer("tools").definedBy("dev.thaw.bench..", "dev.thaw.load..", "dev.thaw.flow..",
+                    "dev.thaw.cluster..", "dev.thaw.gateway..")
             .layer("http").definedBy("dev.thaw.api..", "dev.thaw.client..")
             .layer("platform").definedBy("dev.thaw.platform..")
             .layer("policy").definedBy("dev.thaw.scale..")
@@ -48,7 +49,8 @@ class ArchitectureTest {
 
     /** HTTP is the api's business: the platform speaks in ThawException kinds, not status codes or servers. */
     static final ArchRule NO_HTTP_BELOW_API = noClasses().that().resideOutsideOfPackages("dev.thaw.api..", "dev.thaw.client..",
-                    "dev.thaw.cli..", "dev.thaw.load..", "dev.thaw.bench..", "dev.thaw.trace..")
+                    "dev.thaw.cli..", "dev.thaw.load..", "dev.thaw.bench..", "dev.thaw.trace..",
+                    "dev.thaw.cluster..", "dev.thaw.gateway..")
             .should().dependOnClassesThat().resideInAnyPackage("io.helidon..", "com.sun.net.httpserver..", "java.net.http..");
 
     /** Native code is linked in one package. */

@@ -27,6 +27,7 @@ final class SystemService implements ApiService {
                         platform.metrics().render().getBytes(StandardCharsets.UTF_8))),
                 Endpoint.get("/stats", req -> Reply.json(Status.OK_200, platform.stats())),
                 Endpoint.get("/snapshots", req -> Reply.json(Status.OK_200, Map.of("snapshots", platform.snapshots()))),
+                Endpoint.get("/snapshots/{name}/files/{file}", this::snapshotFile),
                 Endpoint.get("/openapi.yaml", req -> Reply.bytes(Status.OK_200, "application/yaml", openapi)));
     }
 
@@ -37,6 +38,51 @@ final class SystemService implements ApiService {
 
     private Reply health() {
         return Reply.json(Status.OK_200, platform.health());
+    }
+
+    /** Largest piece of a snapshot file one request answers: peers fetch memory files in pieces. */
+    static final long MAX_PIECE = 16L << 20;
+
+    /**
+     * A piece of one file of a function's snapshot ({@code manifest.json} or a file the manifest
+     * names), {@code offset} and {@code length} bytes (at most 16 MiB): how a cluster node fetches
+     * a snapshot from a peer, the working set first. The manifest's checksums are the receiver's
+     * to check.
+     */
+    private Reply snapshotFile(io.helidon.webserver.http.ServerRequest req) throws IOException {
+        String name = Requests.param(req, "name");
+        String file = Requests.param(req, "file");
+        java.nio.file.Path dir = platform.snapshotDir(name);
+        if (!file.equals("manifest.json") && !java.util.Set.of("vmstate", "memory", "ws.json", "memory.sparse").contains(file)) {
+            throw dev.thaw.platform.ThawException.notFound("a snapshot has no file \"" + file + "\"");
+        }
+        java.nio.file.Path path = dir.resolve(file);
+        if (!java.nio.file.Files.isRegularFile(path)) throw dev.thaw.platform.ThawException.notFound("the snapshot of " + name + " has no " + file);
+        Map<String, String> q = Requests.query(req);
+        long size = java.nio.file.Files.size(path);
+        long offset = longParam(q, "offset", 0);
+        long length = longParam(q, "length", Math.min(size, MAX_PIECE));
+        if (offset < 0 || length < 0 || length > MAX_PIECE) {
+            throw dev.thaw.platform.ThawException.badRequest("offset must be >= 0 and length between 0 and " + MAX_PIECE);
+        }
+        length = Math.max(0, Math.min(length, size - offset));
+        byte[] body = new byte[(int) length];
+        try (var ch = java.nio.channels.FileChannel.open(path)) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(body);
+            while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) { /* read on */ }
+        }
+        return Reply.bytes(Status.OK_200, "application/octet-stream", body)
+                .with(io.helidon.http.HeaderNames.create("X-Thaw-File-Size"), Long.toString(size));
+    }
+
+    private static long longParam(Map<String, String> q, String key, long dflt) {
+        String v = q.get(key);
+        if (v == null) return dflt;
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw dev.thaw.platform.ThawException.badRequest(key + " must be a whole number, got \"" + v + "\"");
+        }
     }
 
     /** The OpenAPI document shipped in the jar, read once: served as it is written. */

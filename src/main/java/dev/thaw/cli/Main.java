@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ServeCommand.class,
+                GatewayCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,

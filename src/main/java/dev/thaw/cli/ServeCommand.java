@@ -1,6 +1,8 @@
 package dev.thaw.cli;
 
 import dev.thaw.api.ApiServer;
+import dev.thaw.cluster.Etcd;
+import dev.thaw.cluster.NodeAgent;
 import dev.thaw.common.AuthToken;
 import dev.thaw.platform.Platform;
 import picocli.CommandLine.Command;
@@ -9,6 +11,7 @@ import picocli.CommandLine.Option;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -38,11 +41,35 @@ final class ServeCommand implements Callable<Integer> {
                     + "first); others answer 403 path_not_allowed, and tar uploads still work. Default: any directory.")
     List<Path> functionRoots = new ArrayList<>();
 
+    @Option(names = "--cluster", paramLabel = "URL[,URL...]",
+            description = "Join a cluster coordinated through etcd at these client URLs: register this node under a lease, "
+                    + "publish its capacity and instances, share deploys with the other nodes (docs/cluster.md). Default: run alone.")
+    String cluster;
+
+    @Option(names = "--node-name", paramLabel = "NAME",
+            description = "This node's name in the cluster (unique). Default: the host name.")
+    String nodeName;
+
+    @Option(names = "--advertise", paramLabel = "URL",
+            description = "The base URL gateways and peer nodes reach this daemon at, e.g. http://10.0.0.5:8080. "
+                    + "Default: http://<host>:<port>.")
+    String advertise;
+
+    @Option(names = "--lease-ttl", defaultValue = "10", paramLabel = "SECONDS",
+            description = "Seconds the node's etcd lease lasts without renewal: a node that dies leaves the cluster after "
+                    + "at most this long. Default: ${DEFAULT-VALUE}.")
+    int leaseTtlSeconds;
+
     @Mixin
     Boot boot;
 
     @Override
     public Integer call() throws InterruptedException {
+        if (cluster == null && (nodeName != null || advertise != null)) {
+            throw new IllegalArgumentException("--node-name and --advertise need --cluster");
+        }
+        if (leaseTtlSeconds < 2 || leaseTtlSeconds > 3600) throw new IllegalArgumentException("--lease-ttl must be 2..3600 seconds, got " + leaseTtlSeconds);
+        Etcd etcd = cluster == null ? null : Etcd.connect(Etcd.parseEndpoints(cluster));
         Platform platform = boot.start();
         AuthToken token = authTokenFile == null ? null : AuthToken.read(authTokenFile);
         ApiServer api = new ApiServer(platform, new InetSocketAddress(host, port), maxBody, token, functionRoots).start();
@@ -52,6 +79,20 @@ final class ServeCommand implements Callable<Integer> {
         }
         Boot.progress("daemon listening on " + api.url() + " (accel " + platform.accel().name().toLowerCase()
                 + ", " + platform.functions().size() + " functions deployed)");
+        if (etcd != null) {
+            String name = nodeName != null ? nodeName : java.net.InetAddress.getLoopbackAddress().getHostName();
+            if (nodeName == null) {
+                try {
+                    name = java.net.InetAddress.getLocalHost().getHostName();
+                } catch (java.net.UnknownHostException e) {
+                    // keep the loopback name
+                }
+            }
+            NodeAgent agent = new NodeAgent(etcd, platform, new NodeAgent.Identity(name, advertise != null ? advertise : api.url(),
+                    boot.limits()), Duration.ofSeconds(leaseTtlSeconds)).start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> { agent.close(); etcd.close(); }));
+            Boot.progress("node " + name + " joined the cluster at " + cluster);
+        }
         new CountDownLatch(1).await();
         return 0;
     }

@@ -148,18 +148,50 @@ final class FunctionRegistry {
         Path staging = functionsDir.resolve(".staging-" + name + "-" + Ids.shortId());
         try {
             deployer.build(bundle, staging);
-            Path dir = functionsDir.resolve(name);
-            Path old = functionsDir.resolve(".old-" + name + "-" + Ids.shortId());
-            if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-            fsync(functionsDir); // both renames are durable before the old deployment goes
-            functions.put(name, Deployed.openSealed(dir));
-            broken.remove(name);
-            instances.stopAll(name); // they run the previous code
-            FileTrees.delete(old);
-            return info(get(name));
+            return replace(name, staging);
         } catch (IOException e) {
             throw new UncheckedIOException("deploying " + name, e);
+        } finally {
+            FileTrees.delete(staging);
+            lock.unlock();
+        }
+    }
+
+    /** Renames a complete {@code staging} directory into place as {@code name}, replacing the deployment there. */
+    private FunctionInfo replace(String name, Path staging) throws IOException {
+        Path dir = functionsDir.resolve(name);
+        Path old = functionsDir.resolve(".old-" + name + "-" + Ids.shortId());
+        if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+        fsync(functionsDir); // both renames are durable before the old deployment goes
+        functions.put(name, Deployed.openSealed(dir));
+        broken.remove(name);
+        instances.stopAll(name); // they run the previous code
+        FileTrees.delete(old);
+        return info(get(name));
+    }
+
+    /** A fresh hidden directory under the functions directory to assemble {@code name} in (deleted at start-up if left). */
+    Path newStaging(String name) {
+        return functionsDir.resolve(".fetch-" + name + "-" + Ids.shortId());
+    }
+
+    /**
+     * Installs a deployment assembled elsewhere (a snapshot fetched from a peer, its checksums
+     * already checked while it arrived) exactly as a deploy would: atomically, replacing the
+     * previous one. {@code staging} must come from {@link #newStaging} and hold {@code code/}
+     * and a complete {@code snapshot/}.
+     */
+    FunctionInfo install(String name, Path staging) {
+        if (!staging.getParent().equals(functionsDir) || !staging.getFileName().toString().startsWith(".fetch-" + name + "-")) {
+            throw ThawException.badRequest(staging + " is not a staging directory for " + name);
+        }
+        ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            return replace(name, staging);
+        } catch (IOException e) {
+            throw new UncheckedIOException("installing " + name, e);
         } finally {
             FileTrees.delete(staging);
             lock.unlock();

@@ -198,6 +198,21 @@ public final class Platform implements AutoCloseable {
         return registry.deploy(bundle);
     }
 
+    /** A new directory to assemble a fetched deployment of {@code name} in, for {@link #install}. */
+    public Path newStaging(String name) {
+        return registry.newStaging(name);
+    }
+
+    /** Installs a deployment assembled in {@code staging} (from {@link #newStaging}) as a deploy would: used by cluster nodes that fetched a snapshot. */
+    public FunctionInfo install(String name, Path staging) {
+        return registry.install(name, staging);
+    }
+
+    /** The snapshot directory of a deployed function (NOT_FOUND if none): what a cluster node serves to its peers. */
+    public Path snapshotDir(String name) {
+        return registry.get(name).snapshot().dir();
+    }
+
     public void undeploy(String name) {
         registry.undeploy(name);
         dispatch.forget(name);

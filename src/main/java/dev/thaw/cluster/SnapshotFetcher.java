@@ -1,0 +1,219 @@
+package dev.thaw.cluster;
+
+import dev.thaw.common.Json;
+import dev.thaw.snapshot.Manifest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Fetches a function's snapshot from a peer node over HTTP into a staging directory, every file
+ * checked against the manifest's CRC32C.
+ *
+ * <p>Order: the manifest first (it says what to expect and is checked against the registry's
+ * snapshot id), then the small files a restore needs at once ({@code vmstate}, {@code ws.json}),
+ * then {@code memory.sparse} (what a FaaSnap restore maps; its loading set, named by
+ * {@code ws.json}, is fetched first, the rest of the file after it), then {@code memory}. Files
+ * arrive in pieces of at most 16 MiB ({@code GET /snapshots/{name}/files/{file}?offset&length});
+ * pieces that are all zero pages are left as holes, so sparse files stay sparse. A file whose
+ * checksum does not match is fetched again, up to {@link #ATTEMPTS} times, then the fetch fails
+ * naming the file. The manifest itself is written last, as a deploy writes it, so a staging
+ * directory without one is incomplete.
+ */
+public final class SnapshotFetcher {
+    static final int ATTEMPTS = 3;
+    static final int PIECE = 8 << 20;
+    private static final int PAGE = 4096;
+    private static final System.Logger LOG = System.getLogger(SnapshotFetcher.class.getName());
+
+    /** Where the bytes come from: a peer's API in production, a test double that corrupts them in tests. */
+    public interface Source {
+        byte[] read(String function, String file, long offset, int length) throws IOException;
+    }
+
+    /** Counts what a fetch did, for logs and the note's measurements. */
+    public record Result(Manifest manifest, long bytes, int refetches, long millis, long loadingSetMillis) {}
+
+    private final Source source;
+    private final boolean workingSetFirst;
+
+    public SnapshotFetcher(Source source) {
+        this(source, true);
+    }
+
+    /** @param workingSetFirst false fetches every file in plain file order (the baseline the note compares against) */
+    public SnapshotFetcher(Source source, boolean workingSetFirst) {
+        this.source = source;
+        this.workingSetFirst = workingSetFirst;
+    }
+
+    /** A source reading from the node at {@code baseUrl}. */
+    public static Source http(HttpClient client, String baseUrl) {
+        return (function, file, offset, length) -> {
+            URI uri = URI.create(baseUrl + "/snapshots/" + function + "/files/" + file + "?offset=" + offset + "&length=" + length);
+            try {
+                HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() != 200) {
+                    throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + new String(r.body()));
+                }
+                return r.body();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted fetching " + uri, e);
+            }
+        };
+    }
+
+    /**
+     * Fetches the snapshot of {@code function} into {@code dir} (created), expecting
+     * {@code snapshotId}; returns what it did.
+     */
+    public Result fetch(String function, String snapshotId, Path dir) throws IOException {
+        long t0 = System.nanoTime();
+        byte[] manifestBytes = readWhole(function, "manifest.json");
+        Manifest m = Json.MAPPER.readValue(manifestBytes, Manifest.class);
+        if (!m.snapshotId().equals(snapshotId)) {
+            throw new IOException("the peer has snapshot " + m.snapshotId() + " of " + function + ", the registry names " + snapshotId);
+        }
+        Files.createDirectories(dir);
+        long bytes = 0;
+        int refetches = 0;
+        long loadingSetMillis = -1;
+        List<Manifest.FileEntry> order = new ArrayList<>();
+        for (String name : List.of("vmstate", "ws.json", "memory.sparse", "memory")) {
+            Manifest.FileEntry f = m.file(name);
+            if (f != null) order.add(f);
+        }
+        long[] loadingSetAt = {-1};
+        for (Manifest.FileEntry f : order) {
+            Manifest.FileEntry twin = m.file("memory.sparse");
+            if (f.name().equals("memory") && twin != null && twin.size() == f.size() && twin.crc32c().equals(f.crc32c())) {
+                // memory.sparse holds the same bytes (zero pages as holes): copy it here instead of sending it twice.
+                copySparse(dir.resolve("memory.sparse"), dir.resolve("memory"));
+                if (crc32c(dir.resolve("memory")).equals(f.crc32c())) continue;
+            }
+            List<long[]> first = workingSetFirst && f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
+                    ? loadingSet(dir.resolve("ws.json")) : List.of();
+            for (int attempt = 1; ; attempt++) {
+                bytes += fetchFile(function, f, dir.resolve(f.name()), first,
+                        () -> loadingSetAt[0] = loadingSetAt[0] < 0 ? (System.nanoTime() - t0) / 1_000_000 : loadingSetAt[0]);
+                String crc = crc32c(dir.resolve(f.name()));
+                if (crc.equals(f.crc32c())) break;
+                LOG.log(System.Logger.Level.WARNING, "fetched " + function + "/" + f.name() + " fails its checksum (crc32c " + crc
+                        + ", manifest says " + f.crc32c() + "), attempt " + attempt + " of " + ATTEMPTS);
+                if (attempt == ATTEMPTS) {
+                    throw new IOException("snapshot file " + f.name() + " of " + function + " failed its checksum "
+                            + ATTEMPTS + " times in a row (crc32c " + crc + ", manifest says " + f.crc32c() + ")");
+                }
+                refetches++;
+            }
+        }
+        loadingSetMillis = loadingSetAt[0];
+        Files.write(dir.resolve("manifest.json"), manifestBytes);
+        return new Result(m, bytes, refetches, (System.nanoTime() - t0) / 1_000_000, loadingSetMillis);
+    }
+
+    /** Byte ranges of the loading set (working-set pages minus zero pages), from a {@code ws.json}, in group order. */
+    static List<long[]> loadingSet(Path wsJson) {
+        try {
+            dev.thaw.memory.WorkingSet ws = Json.MAPPER.readValue(wsJson.toFile(), dev.thaw.memory.WorkingSet.class);
+            List<long[]> runs = new ArrayList<>();
+            for (var group : ws.groups()) {
+                for (var run : group) runs.add(new long[]{run.start() * PAGE, run.count() * PAGE});
+            }
+            return runs;
+        } catch (IOException | RuntimeException e) {
+            return List.of(); // no usable record: the file in order is as good
+        }
+    }
+
+    /** Writes the file in pieces, {@code first} ranges (offset, length) before the rest; returns bytes transferred. */
+    private long fetchFile(String function, Manifest.FileEntry f, Path target, List<long[]> first, Runnable firstDone) throws IOException {
+        long transferred = 0;
+        boolean[] done = new boolean[(int) ((f.size() + PIECE - 1) / PIECE)];
+        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.truncate(0);
+            for (long[] run : first) {
+                for (long p = run[0] / PIECE; p * PIECE < Math.min(f.size(), run[0] + run[1]); p++) {
+                    if (!done[(int) p]) { transferred += piece(function, f, ch, p); done[(int) p] = true; }
+                }
+            }
+            if (!first.isEmpty()) firstDone.run();
+            for (int p = 0; p < done.length; p++) if (!done[p]) transferred += piece(function, f, ch, p);
+            // Trailing holes: the file must have the manifest's size even if its end is zeros.
+            if (ch.size() < f.size()) { ch.write(ByteBuffer.wrap(new byte[1]), f.size() - 1); }
+            ch.force(true);
+        }
+        return transferred;
+    }
+
+    private long piece(String function, Manifest.FileEntry f, FileChannel ch, long index) throws IOException {
+        long offset = index * PIECE;
+        int length = (int) Math.min(PIECE, f.size() - offset);
+        byte[] data = source.read(function, f.name(), offset, length);
+        if (data.length != length) {
+            throw new IOException(f.name() + " of " + function + ": asked for " + length + " bytes at " + offset + ", got " + data.length);
+        }
+        for (int at = 0; at < length; at += PAGE) {
+            int n = Math.min(PAGE, length - at);
+            if (!zero(data, at, n)) ch.write(ByteBuffer.wrap(data, at, n), offset + at);
+        }
+        return length;
+    }
+
+    /** Copies {@code from} to {@code to} leaving zero pages as holes. */
+    private static void copySparse(Path from, Path to) throws IOException {
+        try (FileChannel in = FileChannel.open(from); FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            long size = in.size();
+            byte[] buf = new byte[PIECE];
+            for (long off = 0; off < size; off += PIECE) {
+                int n = (int) Math.min(PIECE, size - off);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining() && in.read(bb, off + bb.position()) > 0) { /* read on */ }
+                for (int at = 0; at < n; at += PAGE) {
+                    int k = Math.min(PAGE, n - at);
+                    if (!zero(buf, at, k)) out.write(ByteBuffer.wrap(buf, at, k), off + at);
+                }
+            }
+            if (out.size() < size) out.write(ByteBuffer.wrap(new byte[1]), size - 1);
+            out.force(true);
+        }
+    }
+
+    private static boolean zero(byte[] b, int from, int n) {
+        for (int i = from; i < from + n; i++) if (b[i] != 0) return false;
+        return true;
+    }
+
+    private byte[] readWhole(String function, String file) throws IOException {
+        return source.read(function, file, 0, 1 << 20);
+    }
+
+    static String crc32c(Path file) {
+        CRC32C crc = new CRC32C();
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            while (ch.read(buf) > 0) { buf.flip(); crc.update(buf); buf.clear(); }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return HexFormat.of().toHexDigits((int) crc.getValue());
+    }
+}

@@ -1,0 +1,151 @@
+package dev.thaw.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.api.ApiServer;
+import dev.thaw.common.Json;
+import dev.thaw.gateway.Gateway;
+import dev.thaw.gateway.RoutingPolicy;
+import dev.thaw.platform.FakePlatform;
+import dev.thaw.platform.Limits;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Two nodes (fake guests, real platforms, real API servers), a real etcd and a gateway in this
+ * process: registration, the registry (deploy on one node, fetch on the other, undeploy
+ * everywhere), routing across nodes, and a node that stops answering. The node loops are driven
+ * by calling {@code tick} directly, so nothing waits on a timer.
+ */
+class ClusterTest {
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    EtcdHarness etcdProc;
+    Etcd etcd;
+    Node a, b;
+    Gateway gateway;
+
+    record Node(FakePlatform fake, ApiServer api, NodeAgent agent) implements AutoCloseable {
+        @Override
+        public void close() {
+            agent.close();
+            api.close();
+            fake.close();
+        }
+    }
+
+    Node node(String name) {
+        FakePlatform fake = new FakePlatform(new Limits(8, 4096, 2, 4, Duration.ofSeconds(5)));
+        ApiServer api = new ApiServer(fake.platform, new InetSocketAddress("127.0.0.1", 0), 1 << 20).start();
+        NodeAgent agent = new NodeAgent(etcd, fake.platform, new NodeAgent.Identity(name, api.url(),
+                new Limits(8, 4096, 2, 4, Duration.ofSeconds(5))), Duration.ofSeconds(5));
+        return new Node(fake, api, agent);
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        etcdProc = EtcdHarness.start(1, 23792);
+        etcd = Etcd.connect(etcdProc.endpointList());
+        a = node("a");
+        b = node("b");
+    }
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) gateway.close();
+        for (Node n : new Node[]{a, b}) if (n != null) n.close();
+        if (etcd != null) etcd.close();
+        if (etcdProc != null) etcdProc.close();
+    }
+
+    static HttpResponse<String> post(String url, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    void tickBoth() throws InterruptedException {
+        a.agent().tick(System.nanoTime());
+        b.agent().tick(System.nanoTime());
+        a.agent().awaitFetches();
+        b.agent().awaitFetches();
+        a.agent().tick(System.nanoTime());
+        b.agent().tick(System.nanoTime());
+    }
+
+    @Test
+    void nodesRegisterWithCapacityAndLoad() {
+        a.fake().deploy("hello");
+        a.agent().tick(System.nanoTime());
+        NodeInfo info = Records.read(etcd.get(Etcd.NODES + "a"), NodeInfo.class);
+        assertEquals(a.api().url(), info.url());
+        assertEquals(4096, info.memoryBudgetMib());
+        assertEquals("fake", info.imageKey());
+        assertNotNull(info.load("hello").snapshotId());
+    }
+
+    @Test
+    void aDeployOnOneNodeReachesTheOtherAndAnUndeployLeavesBoth() throws Exception {
+        String snap = a.fake().deploy("hello").snapshot().snapshotId();
+        tickBoth();
+        FunctionRecord r = Records.read(etcd.get(Etcd.FUNCTIONS + "hello"), FunctionRecord.class);
+        assertEquals(snap, r.snapshotId());
+        assertEquals("a", r.origin());
+        assertNotNull(etcd.get(Etcd.BUNDLES + r.codeHash()));
+        assertEquals(snap, b.fake().platform.function("hello").snapshot().snapshotId(), "b fetched a's snapshot");
+        assertEquals(200, post(b.api().url() + "/functions/hello/invoke?mode=vanilla", "{\"x\": 1}").statusCode());
+
+        b.fake().platform.undeploy("hello"); // through b: the cluster forgets it, then a removes its copy
+        tickBoth();
+        assertNull(etcd.get(Etcd.FUNCTIONS + "hello"));
+        a.agent().tick(System.nanoTime());
+        assertTrue(a.fake().platform.functions().isEmpty());
+    }
+
+    @Test
+    void theGatewaySpreadsCallsAndSkipsANodeThatIsGone() throws Exception {
+        a.fake().deploy("hello");
+        tickBoth();
+        gateway = new Gateway(etcd, RoutingPolicy.parse("random", new Random(1)), "random",
+                new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(10)).start();
+        String url = "http://127.0.0.1:" + gateway.port();
+        Set<String> served = new HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            HttpResponse<String> r = post(url + "/functions/hello/invoke", "{}");
+            assertEquals(200, r.statusCode(), r.body());
+            served.add(r.headers().firstValue("X-Thaw-Node").orElseThrow());
+        }
+        assertEquals(Set.of("a", "b"), served);
+
+        JsonNode traces = Json.parse(HTTP.send(HttpRequest.newBuilder(URI.create(url + "/traces?limit=50")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        assertTrue(traces.path("data").size() >= 12, "merged traces of both nodes: " + traces.path("data").size());
+
+        a.api().close(); // a stops answering before its lease is gone: every call still lands on b
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> r = post(url + "/functions/hello/invoke", "{}");
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("b", r.headers().firstValue("X-Thaw-Node").orElseThrow());
+        }
+        assertEquals(404, post(url + "/functions/nope/invoke", "{}").statusCode());
+    }
+
+    @Test
+    void aNodeThatLostItsLeaseRegistersAgain() {
+        a.agent().tick(System.nanoTime());
+        etcd.revoke(a.agent().lease()); // what an expiry does while the node cannot reach etcd
+        assertNull(etcd.get(Etcd.NODES + "a"));
+        a.agent().tick(System.nanoTime() + Duration.ofSeconds(10).toNanos());
+        assertNotNull(etcd.get(Etcd.NODES + "a"), "registered again");
+    }
+}

@@ -1,0 +1,118 @@
+package dev.thaw.cluster;
+
+import dev.thaw.common.FileTrees;
+import dev.thaw.common.Json;
+import dev.thaw.snapshot.Manifest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Fetching a snapshot from a peer: pieces, checksums, a corrupted transfer refetched, sparse files kept sparse. */
+class SnapshotFetcherTest {
+    final Path root;
+    final Path peer;
+    final List<String> reads = new ArrayList<>();
+
+    SnapshotFetcherTest() throws IOException {
+        root = Files.createTempDirectory("thaw-fetch");
+        peer = Files.createDirectories(root.resolve("peer"));
+    }
+
+    @AfterEach
+    void clean() {
+        FileTrees.delete(root);
+    }
+
+    /** A peer snapshot: vmstate, a 20 MiB memory file (data in the middle, zeros around) and its manifest. */
+    Manifest writePeer() throws IOException {
+        byte[] memory = new byte[20 << 20];
+        byte[] data = new byte[3 << 20];
+        new Random(7).nextBytes(data);
+        System.arraycopy(data, 0, memory, 9 << 20, data.length);
+        Files.write(peer.resolve("memory"), memory);
+        Files.writeString(peer.resolve("vmstate"), "device state");
+        List<Manifest.FileEntry> files = new ArrayList<>();
+        for (String f : List.of("vmstate", "memory")) {
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), SnapshotFetcher.crc32c(peer.resolve(f))));
+        }
+        Manifest m = new Manifest(1, "hello", "snap-1", "now", "key", "6.1", new Manifest.Machine("microvm", 20, 1, "tcg"), files);
+        Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(m));
+        return m;
+    }
+
+    SnapshotFetcher.Source source(int corruptReads) {
+        int[] left = {corruptReads};
+        return (function, file, offset, length) -> {
+            reads.add(file + "@" + offset);
+            byte[] all = Files.readAllBytes(peer.resolve(file));
+            byte[] piece = Arrays.copyOfRange(all, (int) offset, (int) Math.min(all.length, offset + length));
+            if (file.equals("memory") && offset == 8 << 20 && left[0]-- > 0) piece[(1 << 20) + 5] ^= 1; // one bit flipped in transit
+            return piece;
+        };
+    }
+
+    @Test
+    void fetchesEveryFileAndKeepsZeroPagesAsHoles() throws IOException {
+        Manifest m = writePeer();
+        Path dir = root.resolve("got");
+        SnapshotFetcher.Result r = new SnapshotFetcher(source(0)).fetch("hello", "snap-1", dir);
+        assertEquals(0, r.refetches());
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(dir.resolve("memory")));
+        assertTrue(Files.exists(dir.resolve("manifest.json")));
+        assertEquals(m.snapshotId(), Json.MAPPER.readValue(dir.resolve("manifest.json").toFile(), Manifest.class).snapshotId());
+        long allocated;
+        try (dev.thaw.sys.Native.Fd fd = dev.thaw.sys.Native.open(dir.resolve("memory"), dev.thaw.sys.Native.O_RDONLY)) {
+            allocated = dev.thaw.sys.Native.fstat(fd).allocatedBytes();
+        }
+        assertTrue(allocated < (8 << 20), "zero pages stay holes: " + allocated + " bytes allocated for 20 MiB");
+        assertEquals("manifest.json@0", reads.getFirst());
+    }
+
+    @Test
+    void memoryIsCopiedFromItsSparseTwinNotSentTwice() throws IOException {
+        writePeer();
+        Files.copy(peer.resolve("memory"), peer.resolve("memory.sparse"));
+        Manifest m = Json.MAPPER.readValue(peer.resolve("manifest.json").toFile(), Manifest.class);
+        List<Manifest.FileEntry> files = new ArrayList<>(m.files());
+        files.add(new Manifest.FileEntry("memory.sparse", m.file("memory").size(), m.file("memory").crc32c()));
+        Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(new Manifest(1, "hello", "snap-1", "now", "key",
+                "6.1", m.machine(), files)));
+        SnapshotFetcher.Result r = new SnapshotFetcher(source(0)).fetch("hello", "snap-1", root.resolve("got"));
+        assertEquals(Files.size(peer.resolve("memory")) + Files.size(peer.resolve("vmstate")), r.bytes());
+        assertTrue(reads.stream().noneMatch(s -> s.startsWith("memory@")), "memory came from memory.sparse: " + reads);
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory")));
+    }
+
+    @Test
+    void aCorruptedTransferIsDetectedAndFetchedAgain() throws IOException {
+        writePeer();
+        SnapshotFetcher.Result r = new SnapshotFetcher(source(1)).fetch("hello", "snap-1", root.resolve("got"));
+        assertEquals(1, r.refetches());
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory")));
+    }
+
+    @Test
+    void aTransferThatStaysCorruptFailsNamingTheFile() throws IOException {
+        writePeer();
+        IOException e = assertThrows(IOException.class,
+                () -> new SnapshotFetcher(source(99)).fetch("hello", "snap-1", root.resolve("got")));
+        assertTrue(e.getMessage().contains("memory"), e.getMessage());
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void aPeerWithAnotherSnapshotIsRefused() throws IOException {
+        writePeer();
+        IOException e = assertThrows(IOException.class, () -> new SnapshotFetcher(source(0)).fetch("hello", "snap-2", root.resolve("got")));
+        assertTrue(e.getMessage().contains("snap-2"), e.getMessage());
+    }
+}
