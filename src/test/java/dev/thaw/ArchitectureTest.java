@@ -24,7 +24,7 @@ class ArchitectureTest {
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("cli").definedBy("dev.thaw.cli..")
             .layer("tools").definedBy("dev.thaw.bench..", "dev.thaw.load..", "dev.thaw.flow..",
-                    "dev.thaw.cluster..", "dev.thaw.gateway..")
+                    "dev.thaw.cluster..", "dev.thaw.gateway..", "dev.thaw.sim..")
             .layer("http").definedBy("dev.thaw.api..", "dev.thaw.client..")
             .layer("platform").definedBy("dev.thaw.platform..")
             .layer("policy").definedBy("dev.thaw.scale..")
