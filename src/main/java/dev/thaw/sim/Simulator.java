@@ -37,7 +37,9 @@ import java.util.function.Supplier;
  */
 public final class Simulator {
     /** The shape of every node. */
-    public record NodeShape(int cores, long memoryMib, int maxInstances) {
+    public record NodeShape(@com.fasterxml.jackson.annotation.JsonProperty("cores") int cores,
+                            @com.fasterxml.jackson.annotation.JsonProperty("memory_mib") long memoryMib,
+                            @com.fasterxml.jackson.annotation.JsonProperty("max_instances") int maxInstances) {
         public NodeShape {
             if (cores < 1 || memoryMib < 1 || maxInstances < 1) throw new IllegalArgumentException("node cores, memory and max instances must be positive");
         }
