@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 AppCommand.class,
                 InvokeCommand.class,
                 LoadCommand.class,
+                SimCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,236 +1,303 @@
 package dev.thaw.sim;
 
-import java.util.ArrayDeque;
+import dev.thaw.cluster.NodeInfo;
+import dev.thaw.gateway.RoutingPolicy;
+import dev.thaw.load.Replay;
+import dev.thaw.scale.KeepAlivePolicy;
+
+import java.time.Duration;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
-import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
- * A discrete-event model of a thaw cluster: N nodes with a memory budget and an instance limit
- * each, instances that are busy for an invocation's duration and then idle until a keep-alive
- * runs out, and the gateway's three routing policies applied to every arrival. It answers what
- * the three-node cluster on this machine cannot: cold starts, latency and memory at 100 to
- * 10,000 nodes.
+ * A discrete-event simulation of one routing policy and one keep-alive setting over N nodes:
+ * simulated time in nanoseconds, one event queue, no wall clock and no threads, so a seed fixes
+ * the result. It runs the platform's own policy code: {@link RoutingPolicy} ranks the nodes'
+ * {@link NodeInfo} views for each call, and each node's {@link KeepAlivePolicy} sets the
+ * pre-warm and keep-alive windows from the idle times that node observed.
  *
- * <p>The policies follow {@code gateway.RoutingPolicy}: {@code locality} takes a node with an
- * idle instance of the function, else one that holds its snapshot and has room, else any node
- * with room (which first fetches the snapshot); {@code random} a node chosen uniformly;
- * {@code least-loaded} the node with the fewest busy instances. A node without room for a new
- * instance evicts its longest-idle one, as {@code InstanceManager} does; a call no node can take
- * is rejected (the gateway's 429). Latency = the trace's duration + the warm overhead, or the
- * restore overhead on a cold start, + the snapshot fetch when the node lacks the snapshot
- * ({@link Costs}, from a {@code thaw bench} results file). Time is simulated: the result depends
- * only on the inputs and the seed.
+ * <p>A call goes to the first node in the policy's ranking that takes it: one with an idle
+ * instance of the function (warm; the most recently used instance), else one that can start an
+ * instance, evicting its longest-idle instances of any function when memory or the instance
+ * limit requires (as {@code InstanceManager.reserve} does). A node whose memory is all in busy
+ * instances refuses; a call every node refuses is a 429. The gateway sees every node's state as
+ * it is (no etcd publication delay), and a node neither queues calls for a busy instance nor
+ * limits concurrent restores — both are simplifications the platform does not share.
+ *
+ * <p>Keep-alive (the platform keeper's rule, applied at event times instead of once a second):
+ * with windows (p, k) read when an instance goes idle, p = 0 stops each instance k after its
+ * last call; p &gt; 0 stops the function's idle instances as soon as its last call ends, restores
+ * one at p (costing a restore) and stops it at p + k unless a call came. Idle times are
+ * observed when a call starts on a node with none in flight, as {@code Dispatch} does.
  */
 public final class Simulator {
-    /** Host-side costs in ms: on a warm call, on a restore, and per MiB of snapshot fetched from a peer. */
-    public record Costs(double warmMs, double restoreMs, double fetchMsPerMib) {}
-
-    record Config(int nodes, int nodeMemoryMib, int nodeMaxInstances, String policy, double keepAliveMs, Costs costs, long seed) {}
-
-    public record Result(String policy, double keepAliveS, long invocations, long coldStarts, long fetches, long rejected,
-                  double p50Ms, double p99Ms, double meanMemoryGib, double peakMemoryGib) {
-        double coldShare() {
-            return invocations == 0 ? 0 : (double) coldStarts / invocations;
+    /** The shape of every node. */
+    public record NodeShape(@com.fasterxml.jackson.annotation.JsonProperty("cores") int cores,
+                            @com.fasterxml.jackson.annotation.JsonProperty("memory_mib") long memoryMib,
+                            @com.fasterxml.jackson.annotation.JsonProperty("max_instances") int maxInstances) {
+        public NodeShape {
+            if (cores < 1 || memoryMib < 1 || maxInstances < 1) throw new IllegalArgumentException("node cores, memory and max instances must be positive");
         }
     }
 
-    private static final class Instance {
-        final int node, function, memory;
-        double lastUsed;
-        boolean busy, gone;
+    /** A keep-alive setting as given on the command line, and a factory for each node's policy. */
+    public record KeepAlive(String label, Supplier<KeepAlivePolicy> perNode) {}
 
-        Instance(int node, int function, int memory) {
-            this.node = node;
-            this.function = function;
-            this.memory = memory;
+    /** Told at the start, every {@code PROGRESS_EVERY} calls and at the end how many of {@code total} were routed. */
+    public interface Progress {
+        void routed(String combination, long done, long total);
+    }
+
+    static final int PROGRESS_EVERY = 20_000;
+    private static final int END = 0, EXPIRE = 1, PREWARM = 2, READY = 3, STOP_ALL = 4;
+
+    private record Event(long at, long seq, int kind, SimNode.Instance inst, SimNode node, int fn, long gen) {}
+
+    private final Replay replay;
+    private final List<BenchProfile.Function> profiles;
+    private final String[] names;
+    private final int[] memoryMib;
+    private final SimNode[] nodes;
+    private final Map<String, SimNode> byName = new HashMap<>();
+    private final RoutingPolicy policy;
+    private final String policyName;
+    private final String keepAliveLabel;
+    private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+    private long seq;
+    private final List<NodeInfo> viewList;
+
+    // what is measured
+    private long cold, rejected, prewarms, evictions, served;
+    private long instanceNanos;
+    private double instanceMibNanos, idleMibNanos; // doubles: a long of MiB·ns overflows past ~10^19
+    private long memoryNowMib, peakMemoryMib;
+    private int instancesNow, peakInstances;
+    private final double[] latencies;
+
+    /**
+     * @param profiles per function of the replay (by index): the bench function it behaves like
+     * @param seed     seeds the random policy
+     */
+    public Simulator(Replay replay, List<BenchProfile.Function> profiles, int nodeCount, NodeShape shape,
+                     String policyName, KeepAlive keepAlive, long seed) {
+        if (profiles.size() != replay.sources().size()) throw new IllegalArgumentException("one profile per function");
+        if (nodeCount < 1) throw new IllegalArgumentException("--nodes must be at least 1, got " + nodeCount);
+        this.replay = replay;
+        this.profiles = profiles;
+        this.names = replay.sources().toArray(String[]::new);
+        this.memoryMib = profiles.stream().mapToInt(BenchProfile.Function::memoryMib).toArray();
+        this.policy = RoutingPolicy.parse(policyName, new SplittableRandom(seed));
+        this.policyName = policyName;
+        this.keepAliveLabel = keepAlive.label();
+        this.nodes = new SimNode[nodeCount];
+        int width = Integer.toString(nodeCount - 1).length();
+        for (int i = 0; i < nodeCount; i++) {
+            nodes[i] = new SimNode("node-" + "0".repeat(width - Integer.toString(i).length()) + i, shape.cores(),
+                    shape.memoryMib(), shape.maxInstances(), keepAlive.perNode().get(), names.length);
+            byName.put(nodes[i].name, nodes[i]);
         }
+        this.viewList = Arrays.asList(new NodeInfo[nodeCount]);
+        this.latencies = new double[replay.size()];
     }
 
-    private record Event(double at, Instance instance, boolean expiry) {}
-
-    private final Config cfg;
-    private final SimTrace.Arrivals trace;
-    private final SplittableRandom random;
-    private final int[] memoryUsed, instances, busy;
-    private final BitSet[] snapshots; // per function: the nodes that hold its snapshot
-    private final Map<Long, ArrayDeque<Instance>> idle = new HashMap<>(); // (node, function) → idle instances, most recent last
-    private final ArrayDeque<Instance>[] idleByNode; // for eviction: oldest first (lazy: skips busy or gone ones)
-    private final Map<Integer, TreeSet<Integer>> warmNodes = new HashMap<>(); // function → nodes with an idle instance
-    private final TreeSet<Long> byBusy = new TreeSet<>(); // (busy << 32 | node): least-loaded
-    private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> Double.compare(a.at, b.at));
-    private long memoryTotal;
-
-    @SuppressWarnings("unchecked")
-    Simulator(Config cfg, SimTrace.Arrivals trace) {
-        this.cfg = cfg;
-        this.trace = trace;
-        this.random = new SplittableRandom(cfg.seed());
-        memoryUsed = new int[cfg.nodes()];
-        instances = new int[cfg.nodes()];
-        busy = new int[cfg.nodes()];
-        snapshots = new BitSet[trace.functions().size()];
-        for (int f = 0; f < snapshots.length; f++) snapshots[f] = new BitSet(cfg.nodes());
-        idleByNode = new ArrayDeque[cfg.nodes()];
-        for (int n = 0; n < cfg.nodes(); n++) { idleByNode[n] = new ArrayDeque<>(); byBusy.add(key(0, n)); }
-    }
-
-    private static long key(int hi, int lo) {
-        return ((long) hi << 32) | lo;
-    }
-
-    Result run() {
-        double[] latency = new double[trace.size()];
-        int done = 0;
-        long cold = 0, fetches = 0, rejected = 0;
-        double memoryIntegral = 0, last = 0, peak = 0;
-        for (int i = 0; i < trace.size(); i++) {
-            double now = trace.atMs()[i];
-            while (!events.isEmpty() && events.peek().at <= now) {
-                Event e = events.poll();
-                memoryIntegral += memoryTotal * (e.at - last);
-                last = e.at;
-                handle(e);
+    public SimResult run(Progress progress) {
+        int n = replay.size();
+        String label = policyName + " × " + keepAliveLabel;
+        progress.routed(label, 0, n);
+        for (int i = 0; i < n; i++) {
+            long t = replay.at()[i];
+            drain(t);
+            call(t, replay.function()[i], replay.durationMs()[i]);
+            if ((i + 1) % PROGRESS_EVERY == 0) progress.routed(label, i + 1, n);
+        }
+        long end = Math.max(replay.spanNanos(), lastCallEnd);
+        drain(end);
+        for (SimNode node : nodes) {
+            for (int f = 0; f < node.fns.length; f++) {
+                while (!node.fns[f].idle.isEmpty()) stop(node.fns[f].idle.peekFirst(), end);
             }
-            memoryIntegral += memoryTotal * (now - last);
-            last = now;
-            int f = trace.function()[i];
-            SimTrace.Function fn = trace.functions().get(f);
-            Instance inst = takeIdle(f, now);
-            double extra = cfg.costs().warmMs();
-            if (inst == null) {
-                int node = place(f, fn.memoryMib());
-                if (node < 0) { rejected++; continue; }
-                extra = cfg.costs().restoreMs();
-                if (!snapshots[f].get(node)) {
-                    snapshots[f].set(node);
-                    extra += cfg.costs().fetchMsPerMib() * fn.memoryMib();
-                    fetches++;
+        }
+        events.clear();
+        progress.routed(label, n, n);
+        double[] lat = Arrays.copyOf(latencies, (int) served);
+        Arrays.sort(lat);
+        return SimResult.of(policyName, keepAliveLabel, n, served, cold, rejected, prewarms, evictions, lat,
+                instanceNanos, instanceMibNanos, idleMibNanos, peakMemoryMib, peakInstances, end);
+    }
+
+    private long lastCallEnd;
+
+    /** Runs every event due at or before {@code t} (ends and expiries before an arrival at the same time). */
+    private void drain(long t) {
+        while (!events.isEmpty() && events.peek().at <= t) {
+            Event e = events.poll();
+            switch (e.kind) {
+                case END -> callEnded(e.inst, e.at);
+                case EXPIRE -> {
+                    if (!e.inst.stopped && e.inst.idleSince >= 0 && e.inst.gen == e.gen) stop(e.inst, e.at);
                 }
-                cold++;
-                inst = new Instance(node, f, fn.memoryMib());
-                memoryUsed[node] += inst.memory;
-                instances[node]++;
-                memoryTotal += inst.memory;
-                peak = Math.max(peak, memoryTotal);
-            }
-            setBusy(inst.node, +1);
-            inst.busy = true;
-            latency[done++] = fn.durationMs() + extra;
-            events.add(new Event(now + fn.durationMs() + extra, inst, false));
-        }
-        double end = trace.size() == 0 ? 0 : trace.atMs()[trace.size() - 1];
-        double[] sorted = Arrays.copyOf(latency, done);
-        Arrays.sort(sorted);
-        return new Result(cfg.policy(), cfg.keepAliveMs() / 1000, done + rejected, cold, fetches, rejected,
-                pct(sorted, 50), pct(sorted, 99), end > 0 ? memoryIntegral / end / 1024 : 0, peak / 1024);
-    }
-
-    private static double pct(double[] sorted, double p) {
-        if (sorted.length == 0) return 0;
-        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1 < 0 ? 0 : (int) Math.ceil(p / 100 * sorted.length) - 1)];
-    }
-
-    private void handle(Event e) {
-        Instance inst = e.instance;
-        if (inst.gone) return;
-        if (!e.expiry) {
-            inst.busy = false;
-            inst.lastUsed = e.at;
-            setBusy(inst.node, -1);
-            idle.computeIfAbsent(key(inst.node, inst.function), k -> new ArrayDeque<>()).addLast(inst);
-            idleByNode[inst.node].addLast(inst);
-            warmNodes.computeIfAbsent(inst.function, k -> new TreeSet<>()).add(inst.node);
-            events.add(new Event(e.at + cfg.keepAliveMs(), inst, true));
-        } else if (!inst.busy && e.at - inst.lastUsed >= cfg.keepAliveMs()) {
-            stop(inst);
-        }
-    }
-
-    private void stop(Instance inst) {
-        inst.gone = true;
-        ArrayDeque<Instance> q = idle.get(key(inst.node, inst.function));
-        if (q != null) {
-            q.remove(inst);
-            if (q.isEmpty()) {
-                idle.remove(key(inst.node, inst.function));
-                TreeSet<Integer> w = warmNodes.get(inst.function);
-                if (w != null) w.remove(inst.node);
+                case PREWARM -> prewarm(e.node, e.fn, e.gen, e.at);
+                case READY -> ready(e.inst, e.at, e.gen);
+                case STOP_ALL -> {
+                    SimNode.Fn s = e.node.fns[e.fn];
+                    if (s.keepGen == e.gen && s.inFlight == 0) while (!s.idle.isEmpty()) stop(s.idle.peekFirst(), e.at);
+                }
+                default -> throw new IllegalStateException("event kind " + e.kind);
             }
         }
-        memoryUsed[inst.node] -= inst.memory;
-        instances[inst.node]--;
-        memoryTotal -= inst.memory;
     }
 
-    private void setBusy(int node, int delta) {
-        byBusy.remove(key(busy[node], node));
-        busy[node] += delta;
-        byBusy.add(key(busy[node], node));
+    private void schedule(long at, int kind, SimNode.Instance inst, SimNode node, int fn, long gen) {
+        events.add(new Event(at, seq++, kind, inst, node, fn, gen));
     }
 
-    /** An idle instance the policy would send this call to, taken; null on a cold start. */
-    private Instance takeIdle(int f, double now) {
-        int node;
-        if (cfg.policy().equals("locality")) {
-            TreeSet<Integer> w = warmNodes.get(f);
-            if (w == null || w.isEmpty()) return null;
-            node = w.first();
-        } else {
-            node = cfg.policy().equals("random") ? random.nextInt(cfg.nodes()) : (int) (byBusy.first() & 0xffffffffL);
-            pending = node;
+    private void call(long t, int fn, int durationMs) {
+        for (int i = 0; i < nodes.length; i++) viewList.set(i, nodes[i].view(fn, names[fn], memoryMib[fn]));
+        List<NodeInfo> ranked = policy.rank(names[fn], memoryMib[fn], viewList, Map.of());
+        BenchProfile.Function p = profiles.get(fn);
+        for (NodeInfo candidate : ranked) {
+            SimNode node = byName.get(candidate.name());
+            SimNode.Fn s = node.fns[fn];
+            SimNode.Instance inst = s.idle.pollLast();
+            boolean restored = inst == null;
+            if (restored) {
+                inst = start(node, fn, t);
+                if (inst == null) continue; // refused: try the next node
+            } else {
+                idleMibNanos += (t - inst.idleSince) * (double) memoryMib[fn];
+                inst.idleSince = -1;
+                inst.gen++;
+            }
+            if (s.inFlight == 0 && s.idleSince >= 0) node.keepAlive.observeIdle(names[fn], Duration.ofNanos(t - s.idleSince));
+            s.inFlight++;
+            s.busy++;
+            s.idleSince = -1;
+            s.keepGen++;
+            node.busyTotal++;
+            node.stamp++;
+            if (restored) cold++;
+            double ms = p.latencyMs(durationMs > 0 ? durationMs : p.warmExecMs(), restored);
+            latencies[(int) served++] = ms;
+            long done = t + Math.round(ms * 1e6);
+            lastCallEnd = Math.max(lastCallEnd, done);
+            schedule(done, END, inst, node, fn, 0);
+            return;
         }
-        ArrayDeque<Instance> q = idle.get(key(node, f));
-        if (q == null || q.isEmpty()) return null;
-        Instance inst = q.pollLast();
-        if (q.isEmpty()) {
-            idle.remove(key(node, f));
-            warmNodes.get(f).remove(node);
+        rejected++;
+    }
+
+    /** Reserves room for a new instance (evicting idle ones if that makes room), or null if the node is full. */
+    private SimNode.Instance start(SimNode node, int fn, long t) {
+        int mem = memoryMib[fn];
+        if (!node.fits(mem)) {
+            long[] idle = node.idleHeld(memoryMib);
+            boolean canFit = node.memoryUsedMib - idle[0] + mem <= node.memoryBudgetMib
+                    && node.instances - idle[1] < node.maxInstances;
+            if (!canFit) return null;
+            while (!node.fits(mem)) {
+                stop(node.longestIdle(), t);
+                evictions++;
+            }
         }
-        idleByNode[node].remove(inst);
+        SimNode.Instance inst = new SimNode.Instance(node, fn, t);
+        node.instances++;
+        node.memoryUsedMib += mem;
+        node.stamp++;
+        memoryNowMib += mem;
+        instancesNow++;
+        peakMemoryMib = Math.max(peakMemoryMib, memoryNowMib);
+        peakInstances = Math.max(peakInstances, instancesNow);
         return inst;
     }
 
-    /** For random and least-loaded: the node already chosen for this call (it had no idle instance). */
-    private int pending = -1;
-
-    /** The node a new instance goes to, after making room there; -1 if none can take it. */
-    private int place(int f, int memory) {
-        if (!cfg.policy().equals("locality")) {
-            int node = pending;
-            pending = -1;
-            return makeRoom(node, memory) ? node : -1;
+    private void stop(SimNode.Instance inst, long t) {
+        SimNode node = inst.node;
+        int mem = memoryMib[inst.fn];
+        if (inst.idleSince >= 0) {
+            idleMibNanos += (t - inst.idleSince) * (double) mem;
+            node.fns[inst.fn].idle.remove(inst);
         }
-        BitSet has = snapshots[f];
-        for (int n = has.nextSetBit(0), tries = 0; n >= 0 && tries < 64; n = has.nextSetBit(n + 1), tries++) {
-            if (fits(n, memory)) return n;
-        }
-        for (int tries = 0; tries < 64; tries++) {
-            int n = random.nextInt(cfg.nodes());
-            if (fits(n, memory)) return n;
-        }
-        for (int tries = 0; tries < 16; tries++) {
-            int n = random.nextInt(cfg.nodes());
-            if (makeRoom(n, memory)) return n;
-        }
-        return -1;
+        inst.stopped = true;
+        inst.idleSince = -1;
+        inst.gen++;
+        instanceNanos += t - inst.startNanos;
+        instanceMibNanos += (t - inst.startNanos) * (double) mem;
+        node.instances--;
+        node.memoryUsedMib -= mem;
+        node.stamp++;
+        memoryNowMib -= mem;
+        instancesNow--;
     }
 
-    private boolean fits(int node, int memory) {
-        return instances[node] < cfg.nodeMaxInstances() && memoryUsed[node] + memory <= cfg.nodeMemoryMib();
+    private void callEnded(SimNode.Instance inst, long t) {
+        SimNode node = inst.node;
+        SimNode.Fn s = node.fns[inst.fn];
+        s.busy--;
+        s.inFlight--;
+        node.busyTotal--;
+        if (s.inFlight == 0) s.idleSince = t;
+        becomeIdle(inst, t);
     }
 
-    /** Evicts the node's longest-idle instances until {@code memory} fits; false if its busy ones leave no room. */
-    private boolean makeRoom(int node, int memory) {
-        while (!fits(node, memory)) {
-            Instance oldest = idleByNode[node].pollFirst();
-            if (oldest == null) return false;
-            if (!oldest.gone && !oldest.busy) stop(oldest);
+    /** An instance with nothing to do: kept for k, or, when the function went quiet under a pre-warm window, stopped now. */
+    private void becomeIdle(SimNode.Instance inst, long t) {
+        SimNode node = inst.node;
+        SimNode.Fn s = node.fns[inst.fn];
+        inst.idleSince = t;
+        s.idle.addLast(inst);
+        node.stamp++;
+        KeepAlivePolicy.Windows w = node.keepAlive.windows(names[inst.fn]);
+        long p = w.prewarm().toNanos(), k = w.keepAlive().toNanos();
+        if (p == 0 || s.inFlight > 0) {
+            schedule(t + k, EXPIRE, inst, node, inst.fn, inst.gen);
+        } else {
+            // the function's last call ended: keep nothing through the gap, have one ready at p, until p + k
+            while (!s.idle.isEmpty()) stop(s.idle.peekFirst(), t);
+            s.keepGen++;
+            schedule(t + p, PREWARM, null, node, inst.fn, s.keepGen);
+            schedule(t + p + k, STOP_ALL, null, node, inst.fn, s.keepGen);
         }
-        return true;
+    }
+
+    private void prewarm(SimNode node, int fn, long gen, long t) {
+        SimNode.Fn s = node.fns[fn];
+        if (s.keepGen != gen || s.inFlight > 0 || !s.idle.isEmpty() || s.restoring > 0) return;
+        SimNode.Instance inst = start(node, fn, t);
+        if (inst == null) return;
+        prewarms++;
+        s.restoring++;
+        node.busyTotal++;
+        BenchProfile.Function p = profiles.get(fn);
+        schedule(t + Math.round((p.warmOverheadMs() + p.restoreExtraMs()) * 1e6), READY, inst, node, fn, gen);
+    }
+
+    private void ready(SimNode.Instance inst, long t, long gen) {
+        SimNode node = inst.node;
+        SimNode.Fn s = node.fns[inst.fn];
+        s.restoring--;
+        node.busyTotal--;
+        node.stamp++;
+        inst.idleSince = t;
+        if (s.keepGen == gen) { // the pre-warmed instance, in its window: STOP_ALL ends it unless a call takes it
+            s.idle.addLast(inst);
+            return;
+        }
+        // calls came while it restored: it idles like any instance the keeper finds idle now
+        KeepAlivePolicy.Windows w = node.keepAlive.windows(names[inst.fn]);
+        long p = w.prewarm().toNanos(), k = w.keepAlive().toNanos();
+        if (p == 0 || s.inFlight > 0) {
+            s.idle.addLast(inst);
+            schedule(t + k, EXPIRE, inst, node, inst.fn, inst.gen);
+        } else if (t - s.idleSince < p) {
+            s.idle.addLast(inst);
+            stop(inst, t);
+        } else {
+            s.idle.addLast(inst); // within the current pre-warm window: its STOP_ALL ends it
+        }
     }
 }
