@@ -10,7 +10,6 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
-                SimCommand.class,
                 ImageCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,

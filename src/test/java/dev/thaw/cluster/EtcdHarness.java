@@ -100,7 +100,9 @@ public final class EtcdHarness implements AutoCloseable {
         StringJoiner cluster = new StringJoiner(",");
         for (int m = 0; m < members; m++) cluster.add(name(m) + "=" + peerUrl(m));
         Path data = dir.resolve(name(i));
-        return new ProcessBuilder(binary, "--name", name(i), "--data-dir", data.toString(),
+        // setpriv: a test JVM that crashes or is killed takes its etcd with it, instead of leaving
+        // a member on the fixed ports that the next run then finds in use.
+        return new ProcessBuilder("setpriv", "--pdeathsig", "KILL", "--", binary, "--name", name(i), "--data-dir", data.toString(),
                 "--listen-client-urls", clientUrl(i), "--advertise-client-urls", clientUrl(i),
                 "--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i),
                 "--initial-cluster", cluster.toString(), "--initial-cluster-state", "new",
