@@ -17,6 +17,7 @@ public final class Modes {
             "cached", "Restores like vanilla, but the snapshot's memory file is already in the host's page cache, so no fault waits for the disk: the best a snapshot restore can do.",
             "reap", "Restores from the snapshot after reading, in one sequential pass before the VM resumes, the pages the function touched when its working set was recorded (REAP).",
             "faasnap", "Restores with all-zero pages never read from disk and loads the rest of the recorded working set in the order it was first touched, while the VM is already starting and running (FaaSnap).",
+            "uffd", "Restores with guest memory served by thaw's own page server over userfaultfd: every page the guest touches is one read of the memory file, nothing is prefetched — the cost of the mechanism itself.",
             "warm", "Sends the request to a VM that is already running and idle: no start-up cost at all, the lower bound.");
 
     private Modes() {}

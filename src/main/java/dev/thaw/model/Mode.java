@@ -21,6 +21,8 @@ public enum Mode {
     REAP,
     /** FaaSnap: zero pages are holes; the loading set is prefetched in group order while the VM starts and runs. */
     FAASNAP,
+    /** Guest memory served over userfaultfd by thaw's page server: every fault one read, nothing prefetched. */
+    UFFD,
     /**
      * Reuse an idle running instance; when none is idle, restore one with the function's own
      * {@code restore} strategy (function.json, default {@code faasnap}).

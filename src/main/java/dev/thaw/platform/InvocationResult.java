@@ -34,5 +34,22 @@ public record InvocationResult(
     public record MemoryStats(@JsonProperty("major_faults") long majorFaults,
                               @JsonProperty("disk_read_bytes") long diskReadBytes,
                               @JsonProperty("working_set_pages") Long workingSetPages,
-                              @JsonProperty("loading_set_pages") Long loadingSetPages) {}
+                              @JsonProperty("loading_set_pages") Long loadingSetPages,
+                              @JsonProperty("uffd") UffdStats uffd) {
+        public MemoryStats(long majorFaults, long diskReadBytes, Long workingSetPages, Long loadingSetPages) {
+            this(majorFaults, diskReadBytes, workingSetPages, loadingSetPages, null);
+        }
+    }
+
+    /**
+     * What thaw's page server did for this invocation (userfaultfd strategies only): the faults it
+     * served (for a restore, from the VMM's start), how many were zero pages, the pages a
+     * strategy installed before they were touched, and the service time of a fault (reading
+     * the message to the resolving ioctl's return), nearest-rank p50 and p99, in µs.
+     */
+    public record UffdStats(@JsonProperty("faults") long faults,
+                            @JsonProperty("zero_pages") long zeroPages,
+                            @JsonProperty("installed_pages") long installedPages,
+                            @JsonProperty("service_p50_us") double serviceP50Us,
+                            @JsonProperty("service_p99_us") double serviceP99Us) {}
 }

@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.memory.PageCache;
+import dev.thaw.memory.PageServer;
 import dev.thaw.memory.Prefetcher;
 import dev.thaw.model.Mode;
 import dev.thaw.model.Phase;
@@ -55,11 +56,20 @@ interface RestoreStrategy {
 
         /**
          * The VM to launch, from the restore's default (the memory file mapped private). A strategy
-         * that serves guest memory itself (a userfaultfd backend) changes the memory backend here.
+         * that serves guest memory itself (a userfaultfd backend) starts its page server and
+         * changes the memory backend here, just before the VMM starts.
          */
-        default VmConfig configure(VmConfig vm) {
+        default VmConfig configure(VmConfig vm, Host host) {
             return vm;
         }
+
+        /** The page server of a userfaultfd strategy (it lives as long as the VMM), else null. */
+        default PageServer pageServer() {
+            return null;
+        }
+
+        /** The restore failed before the VMM was registered as an instance: release what {@link #configure} started. */
+        default void abandon() {}
 
         /** Runs after the device state is loaded and before the guest resumes; may add a phase. */
         default void beforeResume(Guest guest, Timing.Clock clock) {}
@@ -73,10 +83,14 @@ interface RestoreStrategy {
         }
     }
 
+    /** Where a strategy may put sockets ({@code runDir}) and find built helpers ({@code cacheDir}). */
+    record Host(Path runDir, Path cacheDir) {}
+
     RestoreStrategy VANILLA = new Plain(Mode.VANILLA);
     RestoreStrategy CACHED = new Cached();
     RestoreStrategy REAP = new Reap();
     RestoreStrategy FAASNAP = new Faasnap();
+    RestoreStrategy UFFD = new UffdStrategy();
 
     /** The strategy for a restoring mode. */
     static RestoreStrategy of(Mode mode) {
@@ -85,6 +99,7 @@ interface RestoreStrategy {
             case CACHED -> CACHED;
             case REAP -> REAP;
             case FAASNAP -> FAASNAP;
+            case UFFD -> UFFD;
             case COLD, WARM -> throw new IllegalArgumentException(mode.id() + " is not a restore strategy");
         };
     }

@@ -110,6 +110,7 @@ public final class QemuGuest implements Guest {
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(runDir.resolve("qemu.log").toFile());
+            environment(config, pb.environment());
             process = Spawner.start(pb, config.hugePageAdvice());
             SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
             SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
@@ -155,6 +156,18 @@ public final class QemuGuest implements Guest {
         } catch (ExecutionException e) {
             throw new IOException(e.getCause());
         }
+    }
+
+    /**
+     * The userfaultfd backend is an environment, not a command-line option: the preload library
+     * (src/main/c/thaw-uffd.c) takes over the mapping of the memory file QEMU maps as usual, and
+     * hands it to the page server on the socket. It acts only inside QEMU (not in setpriv).
+     */
+    static void environment(VmConfig c, java.util.Map<String, String> env) {
+        if (c.uffd() == null) return;
+        env.put("LD_PRELOAD", c.uffd().preload().toString());
+        env.put("THAW_UFFD_MEM_PATH", c.memoryFile().toString());
+        env.put("THAW_UFFD_SOCKET", c.uffd().socket().toString());
     }
 
     static List<String> command(VmConfig c, Path runDir) {
