@@ -28,7 +28,8 @@ public final class FaultLog {
     private final BitSet zero = new BitSet();
     private int size;
 
-    synchronized void add(long page, long touchedAtNs, long serviceTimeNs, boolean isZero) {
+    /** Logs a fault being served; returns its position for {@link #served}. */
+    synchronized int add(long page, long touchedAtNs, boolean isZero) {
         if (size == pages.length) {
             pages = Arrays.copyOf(pages, size * 2);
             touchedNs = Arrays.copyOf(touchedNs, size * 2);
@@ -36,9 +37,14 @@ public final class FaultLog {
         }
         pages[size] = page;
         touchedNs[size] = touchedAtNs;
-        serviceNs[size] = serviceTimeNs;
+        serviceNs[size] = -1;
         if (isZero) zero.set(size);
-        size++;
+        return size++;
+    }
+
+    /** The service time of the fault at {@code entry}, once resolved. */
+    synchronized void served(int entry, long serviceTimeNs) {
+        serviceNs[entry] = serviceTimeNs;
     }
 
     public synchronized int size() {
@@ -50,7 +56,10 @@ public final class FaultLog {
         int n = size - from;
         if (n <= 0) return new Stats(0, 0, 0, 0);
         double[] us = new double[n];
-        for (int i = 0; i < n; i++) us[i] = serviceNs[from + i] / 1000.0;
+        int timed = 0;
+        for (int i = 0; i < n; i++) if (serviceNs[from + i] >= 0) us[timed++] = serviceNs[from + i] / 1000.0;
+        if (timed == 0) return new Stats(n, zero.get(from, size).cardinality(), 0, 0);
+        us = Arrays.copyOf(us, timed); // a fault still being served has no time yet
         Arrays.sort(us);
         long zeros = zero.get(from, size).cardinality();
         return new Stats(n, zeros, round(Percentiles.ofSorted(us, 50)), round(Percentiles.ofSorted(us, 99)));

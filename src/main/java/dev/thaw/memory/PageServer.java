@@ -67,6 +67,7 @@ public final class PageServer implements AutoCloseable {
     private volatile Native.Fd uffd;
     private volatile List<UffdHandshake.Region> regions;
     private volatile long peerPid = -1;
+    private volatile byte[] handshake;
 
     private PageServer(Path socket, Path memoryFile, Options options) throws IOException {
         this.socket = socket;
@@ -107,6 +108,11 @@ public final class PageServer implements AutoCloseable {
         return done;
     }
 
+    /** The handshake's bytes exactly as the VMM sent them (null before it arrived). */
+    public byte[] handshake() {
+        return handshake;
+    }
+
     /** Pages installed ahead of their faults (a strategy's prefetch; 0 for plain uffd). */
     public long installedPages() {
         return installed.get();
@@ -127,6 +133,7 @@ public final class PageServer implements AutoCloseable {
             uffd = h.uffd();
             regions = h.regions();
             peerPid = h.peerPid();
+            handshake = h.json();
             closeListener();
             connected.complete(h.peerPid());
             try (Native.Fd pidfd = Userfaultfd.pidfd(h.peerPid())) {
@@ -176,9 +183,7 @@ public final class PageServer implements AutoCloseable {
                     long t0 = System.nanoTime();
                     long address = Userfaultfd.faultAddress(msg) & -PAGE;
                     long fileOffset = fileOffset(address);
-                    boolean zero = resolve(uffd, scratch, page, address, fileOffset);
-                    long t1 = System.nanoTime();
-                    log.add(fileOffset / PAGE, t0 - startNanos, t1 - t0, zero);
+                    resolve(uffd, scratch, page, address, fileOffset, t0);
                     if (options.dieAfterFaults() >= 0 && log.size() >= options.dieAfterFaults()) {
                         throw new IOException("fault injection: page server stopped after " + log.size() + " faults");
                     }
@@ -187,25 +192,30 @@ public final class PageServer implements AutoCloseable {
         }
     }
 
-    /** Installs one page; true if it was all zeros (installed as the zero page). */
-    private boolean resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset)
+    /**
+     * Installs one faulted page: read, then the zero page or a copy. The fault is logged before the
+     * ioctl wakes the guest (so whoever sees the page resident sees it logged), its service time after.
+     */
+    private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset, long t0)
             throws IOException {
         long n = Native.readFully(file, page, fileOffset);
         if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
         boolean zero = isZero(page);
+        int entry = log.add(fileOffset / PAGE, t0 - startNanos, zero);
         for (int attempt = 0; ; attempt++) {
             try {
                 if (zero) Userfaultfd.zeroPage(uffd, scratch, address, PAGE);
                 else Userfaultfd.copy(uffd, scratch, address, page, PAGE, 0);
-                return zero;
+                break;
             } catch (NativeException e) {
                 if (e.errno() == Userfaultfd.EEXIST) { // installed meanwhile (a prefetch): wake whoever waits
                     Userfaultfd.wake(uffd, scratch, address, PAGE);
-                    return zero;
+                    break;
                 }
                 if (e.errno() != Userfaultfd.EAGAIN || attempt >= 100) throw e;
             }
         }
+        log.served(entry, System.nanoTime() - t0);
     }
 
     /** The file offset backing VMM address {@code address}; a fault outside every region is fatal. */
@@ -234,7 +244,8 @@ public final class PageServer implements AutoCloseable {
 
     private void killPeer() {
         long pid = peerPid;
-        if (pid > 0) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        // Never this JVM: a VMM stand-in in a test shares its pid.
+        if (pid > 0 && pid != ProcessHandle.current().pid()) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
 
     private void closeListener() {

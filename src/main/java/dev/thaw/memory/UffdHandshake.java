@@ -46,8 +46,8 @@ public final class UffdHandshake {
         }
     }
 
-    /** A received handshake: the regions, the VMM's userfaultfd and the VMM's pid. */
-    public record Received(List<Region> regions, Native.Fd uffd, long peerPid) {}
+    /** A received handshake: the regions, the VMM's userfaultfd, the VMM's pid and the message as sent. */
+    public record Received(List<Region> regions, Native.Fd uffd, long peerPid, byte[] json) {}
 
     private UffdHandshake() {}
 
@@ -76,7 +76,7 @@ public final class UffdHandshake {
                 throw new IOException("handshake carried " + fds.size() + " file descriptors; expected exactly one (the userfaultfd)");
             }
             List<Region> regions = parse(bytes.toByteArray(), memoryBytes);
-            return new Received(regions, fds.getFirst(), pid);
+            return new Received(regions, fds.getFirst(), pid, bytes.toByteArray());
         } catch (IOException | RuntimeException e) {
             for (Native.Fd fd : fds) closeQuietly(fd);
             throw e;

@@ -1,0 +1,87 @@
+package dev.thaw.memory;
+
+import dev.thaw.sys.Native;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The page server against a Java stand-in for Firecracker (the contract: byte-exact JSON, the
+ * userfaultfd passed by SCM_RIGHTS, faults served from the file), in this JVM: the test thread's
+ * reads of the stand-in's memory are the guest's faults.
+ */
+class PageServerTest {
+    private static final int PAGE = Native.PAGE_SIZE;
+
+    @Test
+    void servesFirecrackersHandshakeFromTheFile() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(7).nextBytes(content);
+            java.util.Arrays.fill(content, 5 * PAGE, 6 * PAGE, (byte) 0); // one zero page
+            Path file = s.write("memory", content);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 4 * PAGE)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                // byte-exact: what the server received is what Firecracker sends
+                assertArrayEquals(vmm.sent(), server.handshake());
+                assertEquals(FirecrackerStandIn.json(vmm.memory().address(), 8 * PAGE, 4 * PAGE, PAGE),
+                        new String(server.handshake(), java.nio.charset.StandardCharsets.US_ASCII));
+                assertTrue(Files.notExists(sock), "the socket is removed once the VMM connected");
+                // touch pages 3, 0, 1 of the region (file pages 7, 4, 5): served in that order
+                for (int p : new int[] {3, 0, 1}) {
+                    byte[] got = vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE);
+                    byte[] want = java.util.Arrays.copyOfRange(content, (4 + p) * PAGE, (5 + p) * PAGE);
+                    assertArrayEquals(want, got, "page " + p);
+                }
+                FaultLog log = server.log();
+                assertEquals(3, log.size());
+                assertEquals(List.of(7L, 4L, 5L), List.of(log.page(0), log.page(1), log.page(2)));
+                FaultLog.Stats st = log.stats(0);
+                assertEquals(3, st.faults());
+                assertEquals(1, st.zeroPages(), "file page 5 is zero and installed as the zero page");
+                assertTrue(st.p50Us() > 0 && st.p99Us() >= st.p50Us(), st.toString());
+                assertEquals(1, log.stats(2).faults(), "a window counts only its own faults");
+                // writes after the fault are private to the VMM
+                vmm.memory().set(JAVA_BYTE, 0, (byte) 42);
+                assertEquals(3, log.size(), "a written page that is present faults no more");
+            }
+        }
+    }
+
+    @Test
+    void aServerThatDiesFailsAndStopsServing() throws Exception {
+        try (Scratch s = new Scratch()) {
+            Path file = s.randomFile("memory", 8, 3);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, new PageServer.Options(10_000, 1));
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 0)) {
+                vmm.memory().get(JAVA_BYTE, 0); // the one fault it serves before "crashing"
+                ExecutionException e = assertThrows(ExecutionException.class, () -> server.done().get(10, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("fault injection"), e.getCause().getMessage());
+            }
+        }
+    }
+
+    @Test
+    void aVmmThatNeverConnectsFailsTheServerInTime() throws Exception {
+        try (Scratch s = new Scratch()) {
+            Path file = s.randomFile("memory", 1, 3);
+            try (PageServer server = PageServer.start(s.dir().resolve("pf.sock"), file, new PageServer.Options(300, -1))) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> server.connected().get(10, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("no VMM connected"), e.getCause().getMessage());
+            }
+        }
+    }
+}
