@@ -8,6 +8,7 @@ import dev.thaw.snapshot.Snapshot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A deployed function as stored under the data directory: {@code code/} (its bundle),
@@ -24,9 +25,11 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
      * What the recorded working set means for a restore: REAP's runs (file order), FaaSnap's
      * loading-set runs (group order), and the two sizes reported with every invocation.
      */
-    record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages) {
+    record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages,
+                    String method, Map<String, Long> pagesByMethod) {
         static LoadPlan of(WorkingSet ws) {
-            return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages());
+            return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages(),
+                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod());
         }
     }
 

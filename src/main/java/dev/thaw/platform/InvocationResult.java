@@ -28,16 +28,19 @@ public record InvocationResult(
     /**
      * What the VMM process read for this invocation: its major faults and the bytes it read from
      * disk (the reads on the critical path; a prefetcher's reads are not the VMM's), and the
-     * recorded working-set and loading-set sizes of the snapshot, when there is a record.
+     * recorded working-set and loading-set sizes of the snapshot, when there is a record: the
+     * method of the record restores use and the working-set size each method recorded.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record MemoryStats(@JsonProperty("major_faults") long majorFaults,
                               @JsonProperty("disk_read_bytes") long diskReadBytes,
                               @JsonProperty("working_set_pages") Long workingSetPages,
                               @JsonProperty("loading_set_pages") Long loadingSetPages,
+                              @JsonProperty("working_set_method") String workingSetMethod,
+                              @JsonProperty("working_set_pages_by_method") java.util.Map<String, Long> workingSetPagesByMethod,
                               @JsonProperty("uffd") UffdStats uffd) {
         public MemoryStats(long majorFaults, long diskReadBytes, Long workingSetPages, Long loadingSetPages) {
-            this(majorFaults, diskReadBytes, workingSetPages, loadingSetPages, null);
+            this(majorFaults, diskReadBytes, workingSetPages, loadingSetPages, null, null, null);
         }
     }
 

@@ -249,6 +249,7 @@ public final class Invoker {
                     f.p50Us(), f.p99Us());
         }
         return new InvocationResult.MemoryStats(delta.majorFaults(), delta.readBytes(),
-                plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages(), uffd);
+                plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages(),
+                plan == null ? null : plan.method(), plan == null ? null : plan.pagesByMethod(), uffd);
     }
 }
