@@ -233,6 +233,61 @@ public final class PageServer implements AutoCloseable {
         return true;
     }
 
+    /**
+     * REAP's prefetch: installs the pages of {@code runs} (file pages, ascending) from
+     * {@code contents} (those pages back to back) with {@code UFFDIO_COPY} without waking anyone,
+     * then wakes the whole guest memory once — from the caller's thread, while this server keeps
+     * serving faults. A page the guest faulted in meanwhile is skipped ({@code EEXIST}). Returns
+     * the pages installed.
+     */
+    public long install(MemorySegment contents, List<PageRun> runs) throws IOException {
+        Native.Fd u = uffd;
+        if (u == null) throw new IOException("the VMM has not handed over its memory");
+        long installedNow = 0, at = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scratch = arena.allocate(64, 8);
+            for (PageRun run : runs) {
+                long fileOffset = run.offset(), len = run.length();
+                while (len > 0) {
+                    UffdHandshake.Region r = regionOfFile(fileOffset);
+                    long n = Math.min(len, r.offset() + r.size() - fileOffset); // a run may not cross regions
+                    installedNow += copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n);
+                    fileOffset += n;
+                    at += n;
+                    len -= n;
+                }
+            }
+            for (UffdHandshake.Region r : regions) Userfaultfd.wake(u, scratch, r.base(), r.size());
+        }
+        installed.addAndGet(installedNow);
+        return installedNow;
+    }
+
+    /** UFFDIO_COPY of a run, stepping over pages already present; returns the pages copied. */
+    private static long copyRun(Native.Fd u, MemorySegment scratch, long dst, MemorySegment src, long len) throws IOException {
+        long done = 0, pages = 0;
+        for (int retries = 0; done < len; ) {
+            try {
+                Userfaultfd.copy(u, scratch, dst + done, src.asSlice(done), len - done, Userfaultfd.COPY_MODE_DONTWAKE);
+                return pages + (len - done) / PAGE;
+            } catch (NativeException e) {
+                if (e.errno() != Userfaultfd.EEXIST && (e.errno() != Userfaultfd.EAGAIN || ++retries > 100)) throw e;
+                long copied = Math.max(0, scratch.get(java.lang.foreign.ValueLayout.JAVA_LONG, 32));
+                pages += copied / PAGE;
+                done += copied;
+                if (e.errno() == Userfaultfd.EEXIST) done += PAGE; // that page is there already
+            }
+        }
+        return pages;
+    }
+
+    private UffdHandshake.Region regionOfFile(long fileOffset) throws IOException {
+        for (UffdHandshake.Region r : regions) {
+            if (fileOffset >= r.offset() && fileOffset - r.offset() < r.size()) return r;
+        }
+        throw new IOException("file offset " + fileOffset + " lies in no region of the VMM's memory");
+    }
+
     /** The VMM's userfaultfd while serving (for installing pages from another thread), else null. */
     Native.Fd uffd() {
         return uffd;

@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.memory.PageRun;
+import dev.thaw.memory.Runs;
 import dev.thaw.memory.WorkingSet;
 import dev.thaw.model.Mode;
 import dev.thaw.snapshot.Snapshot;
@@ -26,10 +27,10 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
      * loading-set runs (group order), and the two sizes reported with every invocation.
      */
     record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages,
-                    String method, Map<String, Long> pagesByMethod) {
+                    String method, Map<String, Long> pagesByMethod, List<PageRun> workingSetFileRuns) {
         static LoadPlan of(WorkingSet ws) {
             return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages(),
-                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod());
+                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()));
         }
     }
 

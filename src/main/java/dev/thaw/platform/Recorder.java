@@ -6,7 +6,9 @@ import dev.thaw.memory.PageCache;
 import dev.thaw.memory.PageServer;
 import dev.thaw.memory.Prefetcher;
 import dev.thaw.memory.UffdPreload;
+import dev.thaw.memory.Runs;
 import dev.thaw.memory.WorkingSet;
+import dev.thaw.memory.WorkingSetFile;
 import dev.thaw.memory.WorkingSetSampler;
 import dev.thaw.memory.ZeroPages;
 import dev.thaw.snapshot.Snapshot;
@@ -31,8 +33,9 @@ import java.util.Map;
  * mapping, sampling the VMM's pagemap every 4 ms (pages first seen in one sample form a group).
  * The configured method's record is the one restores use; both sizes are kept in the record
  * ({@code pages_by_method}) so every function reports them side by side. Then the memory file is
- * scanned for zero pages and the sparse copy FaaSnap restores from is written. The outputs
- * ({@code ws.json}, {@code memory.sparse}) are sealed into the snapshot's manifest with the rest.
+ * scanned for zero pages, and the working-set file REAP reads ({@code ws.pages}) and the sparse
+ * copy FaaSnap restores from are written. The outputs ({@code ws.json}, {@code ws.pages},
+ * {@code memory.sparse}) are sealed into the snapshot's manifest with the rest.
  */
 final class Recorder {
     static final int SAMPLE_INTERVAL_MS = 4;
@@ -83,6 +86,9 @@ final class Recorder {
         WorkingSet ws = WorkingSet.of(snapshotId, used.totalPages(), SAMPLE_INTERVAL_MS, used.groups(), zero)
                 .withMethod(setup.method().id(), sizes);
         ws.write(snapDir.resolve(Snapshot.WORKING_SET));
+        Path pages = snapDir.resolve(Snapshot.WORKING_SET_PAGES);
+        WorkingSetFile.write(memory, pages, Runs.of(ws.pages()));
+        PageCache.drop(pages);
         Path sparse = snapDir.resolve(Snapshot.SPARSE_MEMORY);
         Prefetcher.writeSparseCopy(memory, sparse, zero);
         PageCache.drop(sparse);

@@ -88,7 +88,8 @@ interface RestoreStrategy {
 
     RestoreStrategy VANILLA = new Plain(Mode.VANILLA);
     RestoreStrategy CACHED = new Cached();
-    RestoreStrategy REAP = new Reap();
+    RestoreStrategy REAP = new ReapUffd();
+    RestoreStrategy REAP_CACHE = new Reap();
     RestoreStrategy FAASNAP = new Faasnap();
     RestoreStrategy UFFD = new UffdStrategy();
 
@@ -98,6 +99,7 @@ interface RestoreStrategy {
             case VANILLA -> VANILLA;
             case CACHED -> CACHED;
             case REAP -> REAP;
+            case REAP_CACHE -> REAP_CACHE;
             case FAASNAP -> FAASNAP;
             case UFFD -> UFFD;
             case COLD, WARM -> throw new IllegalArgumentException(mode.id() + " is not a restore strategy");
@@ -156,10 +158,13 @@ interface RestoreStrategy {
         }
     }
 
-    /** REAP: read the whole recorded working set, in file order, before the guest resumes. */
+    /**
+     * thaw's earlier REAP ({@code reap-cache}): read the whole recorded working set, in file order,
+     * into the page cache before the guest resumes; the VMM's file mapping finds it there.
+     */
     final class Reap extends Recorded {
         Reap() {
-            super(Mode.REAP);
+            super(Mode.REAP_CACHE);
         }
 
         @Override
