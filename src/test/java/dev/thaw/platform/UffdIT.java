@@ -72,7 +72,18 @@ class UffdIT {
     }
 
     private static List<String> userfaultfdModes() {
-        return List.of("uffd");
+        return List.of("uffd", "reap");
+    }
+
+    @Test
+    void theUserfaultfdRecordIsExactAndNoLargerThanThePagemapOne() {
+        for (JsonNode s : client.get("/snapshots").path("snapshots")) {
+            JsonNode ws = s.path("working_set");
+            assertEquals("uffd", ws.path("method").asText(), s.toString());
+            long uffd = ws.path("pages_by_method").path("uffd").asLong(), pagemap = ws.path("pages_by_method").path("pagemap").asLong();
+            assertTrue(uffd > 100 && uffd <= pagemap, s.toString());
+            assertEquals(uffd, ws.path("pages").asLong(), s.toString());
+        }
     }
 
     @Test
