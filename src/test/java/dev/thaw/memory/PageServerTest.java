@@ -61,6 +61,30 @@ class PageServerTest {
     }
 
     @Test
+    void reapsInstallSkipsPagesAlreadyFaultedAndLeavesMissesToTheServer() throws Exception {
+        try (Scratch s = new Scratch(); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(5).nextBytes(content);
+            Path file = s.write("memory", content);
+            List<PageRun> ws = List.of(new PageRun(0, 4), new PageRun(8, 2));
+            Path pages = s.dir().resolve("ws.pages");
+            WorkingSetFile.write(file, pages, ws);
+            assertEquals(6L * PAGE, Files.size(pages));
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                vmm.memory().get(JAVA_BYTE, 2L * PAGE); // faulted before the install: EEXIST, skipped
+                long installed = server.install(WorkingSetFile.read(pages, 6L * PAGE, arena), ws);
+                assertEquals(5, installed);
+                assertEquals(5, server.installedPages());
+                assertArrayEquals(content, vmm.memory().toArray(JAVA_BYTE), "every page has the file's content");
+                assertEquals(16 - 5, server.log().size(), "the pages outside the install faulted one by one, the installed ones never");
+            }
+        }
+    }
+
+    @Test
     void aServerThatDiesFailsAndStopsServing() throws Exception {
         try (Scratch s = new Scratch()) {
             Path file = s.randomFile("memory", 8, 3);
