@@ -19,6 +19,7 @@ public final class Modes {
             "reap-cache", "Restores from the snapshot after reading, in one sequential pass before the VM resumes, the recorded working set into the host's page cache, where the VM's file mapping finds it (thaw's earlier REAP).",
             "faasnap", "Restores with all-zero pages never read from disk and loads the rest of the recorded working set in the order it was first touched, while the VM is already starting and running (FaaSnap).",
             "uffd", "Restores with guest memory served by thaw's own page server over userfaultfd: every page the guest touches is one read of the memory file, nothing is prefetched — the cost of the mechanism itself.",
+            "thaw", "thaw's own: guest memory over userfaultfd; the recorded working set is installed by a background thread in the order it was first touched (zero pages without any read) while the VM starts and runs, and a page the guest needs first is served at once, ahead of that queue.",
             "warm", "Sends the request to a VM that is already running and idle: no start-up cost at all, the lower bound.");
 
     private Modes() {}

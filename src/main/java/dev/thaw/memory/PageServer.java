@@ -251,7 +251,8 @@ public final class PageServer implements AutoCloseable {
                 while (len > 0) {
                     UffdHandshake.Region r = regionOfFile(fileOffset);
                     long n = Math.min(len, r.offset() + r.size() - fileOffset); // a run may not cross regions
-                    installedNow += copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n);
+                    installedNow += copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n,
+                            Userfaultfd.COPY_MODE_DONTWAKE);
                     fileOffset += n;
                     at += n;
                     len -= n;
@@ -263,12 +264,30 @@ public final class PageServer implements AutoCloseable {
         return installedNow;
     }
 
+    /** The VMM address of file offset {@code fileOffset} (which must lie in a region). */
+    long address(long fileOffset) throws IOException {
+        UffdHandshake.Region r = regionOfFile(fileOffset);
+        return r.base() + (fileOffset - r.offset());
+    }
+
+    /** UFFDIO_COPY (waking) of {@code src} to the VMM address of {@code fileOffset}, stepping over present pages. */
+    long copyInto(Native.Fd u, MemorySegment scratch, long fileOffset, MemorySegment src) throws IOException {
+        UffdHandshake.Region r = regionOfFile(fileOffset);
+        long n = Math.min(src.byteSize(), r.offset() + r.size() - fileOffset);
+        return copyRun(u, scratch, r.base() + (fileOffset - r.offset()), src, n, 0);
+    }
+
+    void countInstalled(long pages) {
+        installed.addAndGet(pages);
+    }
+
     /** UFFDIO_COPY of a run, stepping over pages already present; returns the pages copied. */
-    private static long copyRun(Native.Fd u, MemorySegment scratch, long dst, MemorySegment src, long len) throws IOException {
+    private static long copyRun(Native.Fd u, MemorySegment scratch, long dst, MemorySegment src, long len, long mode)
+            throws IOException {
         long done = 0, pages = 0;
         for (int retries = 0; done < len; ) {
             try {
-                Userfaultfd.copy(u, scratch, dst + done, src.asSlice(done), len - done, Userfaultfd.COPY_MODE_DONTWAKE);
+                Userfaultfd.copy(u, scratch, dst + done, src.asSlice(done), len - done, mode);
                 return pages + (len - done) / PAGE;
             } catch (NativeException e) {
                 if (e.errno() != Userfaultfd.EEXIST && (e.errno() != Userfaultfd.EAGAIN || ++retries > 100)) throw e;

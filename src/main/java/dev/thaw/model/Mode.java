@@ -29,6 +29,13 @@ public enum Mode {
     /** Guest memory served over userfaultfd by thaw's page server: every fault one read, nothing prefetched. */
     UFFD,
     /**
+     * thaw's own: guest memory over userfaultfd, the working set's zero pages installed with
+     * UFFDIO_ZEROPAGE and the loading set with UFFDIO_COPY in group order, concurrently with the
+     * restore and the guest's run; a fault is served at once, ahead of the install. (The pooled
+     * VMMs of issue 11 are not built yet, so QEMU still starts on the critical path.)
+     */
+    THAW,
+    /**
      * Reuse an idle running instance; when none is idle, restore one with the function's own
      * {@code restore} strategy (function.json, default {@code faasnap}).
      */

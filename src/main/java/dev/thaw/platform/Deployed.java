@@ -27,10 +27,13 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
      * loading-set runs (group order), and the two sizes reported with every invocation.
      */
     record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages,
-                    String method, Map<String, Long> pagesByMethod, List<PageRun> workingSetFileRuns) {
+                    String method, Map<String, Long> pagesByMethod, List<PageRun> workingSetFileRuns,
+                    List<PageRun> workingSetZeroRuns) {
         static LoadPlan of(WorkingSet ws) {
+            java.util.BitSet zero = ws.pages();
+            zero.and(Runs.toBitSet(ws.zeroPages()));
             return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages(),
-                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()));
+                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()), Runs.of(zero));
         }
     }
 

@@ -92,6 +92,7 @@ interface RestoreStrategy {
     RestoreStrategy REAP_CACHE = new Reap();
     RestoreStrategy FAASNAP = new Faasnap();
     RestoreStrategy UFFD = new UffdStrategy();
+    RestoreStrategy THAW = new ThawStrategy();
 
     /** The strategy for a restoring mode. */
     static RestoreStrategy of(Mode mode) {
@@ -102,6 +103,7 @@ interface RestoreStrategy {
             case REAP_CACHE -> REAP_CACHE;
             case FAASNAP -> FAASNAP;
             case UFFD -> UFFD;
+            case THAW -> THAW;
             case COLD, WARM -> throw new IllegalArgumentException(mode.id() + " is not a restore strategy");
         };
     }

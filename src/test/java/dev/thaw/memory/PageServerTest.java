@@ -85,6 +85,31 @@ class PageServerTest {
     }
 
     @Test
+    void theConcurrentInstallPutsZeroAndLoadingPagesInWithoutFaults() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(9).nextBytes(content);
+            java.util.Arrays.fill(content, 0, 2 * PAGE, (byte) 0);
+            Path file = s.write("memory", content);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                vmm.memory().get(JAVA_BYTE, 5L * PAGE); // a fault before the install reaches page 5
+                ConcurrentInstall.Result r = ConcurrentInstall.start(server, file, List.of(new PageRun(0, 2)),
+                        List.of(new PageRun(4, 4), new PageRun(10, 2))).get(10, TimeUnit.SECONDS);
+                assertEquals(2 + 3 + 2, r.pages(), "zero pages, then the loading set minus the faulted page");
+                int faults = server.log().size();
+                assertEquals(1, faults);
+                for (int p : new int[] {0, 1, 4, 6, 7, 10, 11}) {
+                    assertArrayEquals(java.util.Arrays.copyOfRange(content, p * PAGE, (p + 1) * PAGE),
+                            vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE), "page " + p);
+                }
+                assertEquals(faults, server.log().size(), "installed pages never fault");
+            }
+        }
+    }
+
+    @Test
     void aServerThatDiesFailsAndStopsServing() throws Exception {
         try (Scratch s = new Scratch()) {
             Path file = s.randomFile("memory", 8, 3);

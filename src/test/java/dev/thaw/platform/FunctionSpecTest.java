@@ -117,6 +117,6 @@ class FunctionSpecTest {
         assertEquals(Mode.WARM, Mode.parse(null));
         assertEquals(Mode.VANILLA, Mode.parse("Vanilla"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mode.parse("hot"));
-        assertTrue(e.getMessage().contains("cold, vanilla, cached, reap, reap-cache, faasnap, uffd, warm"));
+        assertTrue(e.getMessage().contains("cold, vanilla, cached, reap, reap-cache, faasnap, uffd, thaw, warm"));
     }
 }

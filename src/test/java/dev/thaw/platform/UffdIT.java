@@ -72,7 +72,7 @@ class UffdIT {
     }
 
     private static List<String> userfaultfdModes() {
-        return List.of("uffd", "reap");
+        return List.of("uffd", "reap", "thaw");
     }
 
     @Test
