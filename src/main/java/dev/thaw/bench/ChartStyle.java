@@ -54,7 +54,9 @@ final class ChartStyle {
 
     private static final Map<String, Color> MODES = Map.of(
             "cold", new Color(0x7f7f7f), "vanilla", new Color(0xd62728), "cached", new Color(0x2ca02c),
-            "reap", new Color(0x1f77b4), "faasnap", new Color(0x9467bd), "warm", new Color(0xff7f0e));
+            "reap", new Color(0x1f77b4), "faasnap", new Color(0x9467bd), "uffd", new Color(0x8c564b),
+            "thaw", new Color(0x17becf),
+            "warm", new Color(0xff7f0e));
 
     /**
      * Every phase the charts know, in the order a start-up goes through them, with its colour:

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -32,7 +33,7 @@ public final class Csv {
         for (Invocation i : invocations) {
             if (!i.ok()) continue;
             i.response().path("timing_ms").fieldNames().forEachRemaining(phaseKeys::add);
-            i.response().path("memory").fieldNames().forEachRemaining(memoryKeys::add);
+            memoryKeys.addAll(flatMemory(i.response().path("memory")).keySet());
         }
         phaseKeys.remove("total");
         List<String> phases = BenchResult.ordered(phaseKeys, BenchResult.PHASES);
@@ -53,7 +54,8 @@ public final class Csv {
                     number(r.path("timing_ms").path("total"))));
             for (String p : phases) row.add(number(r.path("timing_ms").path(p)));
             row.add(String.format(Locale.ROOT, "%.3f", i.clientMs()));
-            for (String m : memory) row.add(number(r.path("memory").path(m)));
+            Map<String, JsonNode> flat = flatMemory(r.path("memory"));
+            for (String m : memory) row.add(number(flat.getOrDefault(m, MissingNode.getInstance())));
             row.add(r.path("instance").asText(""));
             row.add(r.path("cold_start").isTextual() ? r.path("cold_start").asText() : "");
             row.add(i.errorCode() == null ? "" : i.errorCode());
@@ -64,6 +66,16 @@ public final class Csv {
             line(out, row);
         }
         return out.toString();
+    }
+
+    /** The memory counters with nested objects flattened: {@code uffd.faults} becomes the column {@code uffd_faults}. */
+    static Map<String, JsonNode> flatMemory(JsonNode memory) {
+        Map<String, JsonNode> flat = new java.util.LinkedHashMap<>();
+        memory.properties().forEach(e -> {
+            if (e.getValue().isObject()) e.getValue().properties().forEach(sub -> flat.put(e.getKey() + "_" + sub.getKey(), sub.getValue()));
+            else flat.put(e.getKey(), e.getValue());
+        });
+        return flat;
     }
 
     private static String number(JsonNode n) {

@@ -15,8 +15,11 @@ public final class Modes {
             "cold", "Boots a fresh VM: kernel, init, the language runtime and the function's code, with no snapshot at all — the baseline every snapshot technique tries to beat.",
             "vanilla", "Restores the VM from its memory snapshot with nothing in the host's page cache, so every page of guest memory the function touches is read from disk one fault at a time.",
             "cached", "Restores like vanilla, but the snapshot's memory file is already in the host's page cache, so no fault waits for the disk: the best a snapshot restore can do.",
-            "reap", "Restores from the snapshot after reading, in one sequential pass before the VM resumes, the pages the function touched when its working set was recorded (REAP).",
+            "reap", "Restores with guest memory served by thaw's page server over userfaultfd, after reading the pages the function touched when its working set was recorded from one contiguous file in one sequential pass and installing them before the VM resumes (REAP as published).",
+            "reap-cache", "Restores from the snapshot after reading, in one sequential pass before the VM resumes, the recorded working set into the host's page cache, where the VM's file mapping finds it (thaw's earlier REAP).",
             "faasnap", "Restores with all-zero pages never read from disk and loads the rest of the recorded working set in the order it was first touched, while the VM is already starting and running (FaaSnap).",
+            "uffd", "Restores with guest memory served by thaw's own page server over userfaultfd: every page the guest touches is one read of the memory file, nothing is prefetched — the cost of the mechanism itself.",
+            "thaw", "thaw's own: guest memory over userfaultfd; the recorded working set is installed by a background thread in the order it was first touched (zero pages without any read) while the VM starts and runs, and a page the guest needs first is served at once, ahead of that queue.",
             "warm", "Sends the request to a VM that is already running and idle: no start-up cost at all, the lower bound.");
 
     private Modes() {}

@@ -9,6 +9,7 @@ import dev.thaw.platform.Scaling;
 import dev.thaw.scale.HistogramKeepAlive;
 import dev.thaw.scale.KeepAlivePolicy;
 import dev.thaw.scale.RestoreSlots;
+import dev.thaw.platform.RecordMethod;
 import dev.thaw.vm.Accel;
 import dev.thaw.vm.AccelProbe;
 import dev.thaw.vm.GuestLimits;
@@ -101,6 +102,13 @@ public final class Boot {
                     + "restores page like Firecracker's, the VMM of the REAP and FaaSnap papers; keep leaves QEMU as it is.")
     String vmmThpAdvice;
 
+    @Option(names = "--record-method", defaultValue = "uffd", paramLabel = "uffd|pagemap",
+            description = "How a deploy records the working set that reap and faasnap prefetch. uffd (default, REAP's method): "
+                    + "restore through thaw's userfaultfd page server and log every fault, the exact pages in first-touch order; "
+                    + "pagemap: sample QEMU's page tables every 4 ms over a file mapping, which also counts the kernel's "
+                    + "fault-around. Both are recorded at every deploy so both sizes are reported; this picks the one restores use.")
+    String recordMethod;
+
     @Option(names = "--guest-max-line-bytes", defaultValue = "8388608",
             description = "Longest line (one JSON message, e.g. a result) a guest may send the host; a longer one fails the "
                     + "invocation (result_too_large or guest_protocol) and discards the VM. Default: ${DEFAULT-VALUE} (8 MiB).")
@@ -175,7 +183,7 @@ public final class Boot {
         Path data = dataDir != null ? dataDir.toAbsolutePath() : ThawDirs.data();
         Platform.Config cfg = new Platform.Config(data, run, cache, Duration.ofSeconds(60), maxIdle,
                 Duration.ofSeconds(idleTimeoutSeconds), limits(), Duration.ofSeconds(resultTtlSeconds),
-                maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice));
+                maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice), RecordMethod.parse(recordMethod));
         Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits(), jail(cache)),
                 scaling);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));

@@ -23,13 +23,18 @@ import java.util.List;
  * @param snapshotId the snapshot this record belongs to; a mismatch makes the record stale
  * @param groups     page runs per group, groups in first-touch order
  * @param zeroPages  the snapshot memory file's all-zero pages, as runs
+ * @param method     how the groups were recorded: {@code uffd} (faults, exact) or {@code pagemap}
+ *                   (sampled page tables); absent in records older than issue 11 (pagemap)
+ * @param pagesByMethod the working-set size each method recorded for this snapshot, for comparison
  */
 public record WorkingSet(@JsonProperty("version") int version,
                          @JsonProperty("snapshot_id") String snapshotId,
                          @JsonProperty("total_pages") long totalPages,
                          @JsonProperty("sample_interval_ms") int sampleIntervalMs,
                          @JsonProperty("groups") List<List<PageRun>> groups,
-                         @JsonProperty("zero_pages") List<PageRun> zeroPages) {
+                         @JsonProperty("zero_pages") List<PageRun> zeroPages,
+                         @JsonProperty("method") String method,
+                         @JsonProperty("pages_by_method") java.util.Map<String, Long> pagesByMethod) {
     public static final int VERSION = 1;
     /** FaaSnap merges gaps shorter than 32 pages: one larger read beats two seeks. */
     public static final int MERGE_GAP_PAGES = 32;
@@ -38,7 +43,13 @@ public record WorkingSet(@JsonProperty("version") int version,
     public static WorkingSet of(String snapshotId, long totalPages, int intervalMs, List<BitSet> groups, BitSet zero) {
         List<List<PageRun>> g = new ArrayList<>();
         for (BitSet b : groups) if (!b.isEmpty()) g.add(Runs.of(b));
-        return new WorkingSet(VERSION, snapshotId, totalPages, intervalMs, g, Runs.of(zero));
+        return new WorkingSet(VERSION, snapshotId, totalPages, intervalMs, g, Runs.of(zero), null, null);
+    }
+
+    /** This record, saying which method made it and what size each method recorded. */
+    public WorkingSet withMethod(String method, java.util.Map<String, Long> pagesByMethod) {
+        return new WorkingSet(version, snapshotId, totalPages, sampleIntervalMs, groups, zeroPages, method,
+                pagesByMethod == null ? null : new java.util.TreeMap<>(pagesByMethod));
     }
 
     public BitSet pages() {

@@ -17,10 +17,24 @@ public enum Mode {
     VANILLA,
     /** As {@link #VANILLA}, with every snapshot file already in the host page cache: the upper bound. */
     CACHED,
-    /** REAP: load the recorded working set in one sequential pass before the VM resumes. */
+    /**
+     * REAP as published: guest memory behind thaw's page server; the working-set file is read in
+     * one sequential pass and installed with UFFDIO_COPY before the VM resumes; misses are served on demand.
+     */
     REAP,
+    /** thaw's earlier REAP: the working set read into the host page cache before resume; the VMM maps the file. */
+    REAP_CACHE,
     /** FaaSnap: zero pages are holes; the loading set is prefetched in group order while the VM starts and runs. */
     FAASNAP,
+    /** Guest memory served over userfaultfd by thaw's page server: every fault one read, nothing prefetched. */
+    UFFD,
+    /**
+     * thaw's own: guest memory over userfaultfd, the working set's zero pages installed with
+     * UFFDIO_ZEROPAGE and the loading set with UFFDIO_COPY in group order, concurrently with the
+     * restore and the guest's run; a fault is served at once, ahead of the install. (The pooled
+     * VMMs of issue 11 are not built yet, so QEMU still starts on the critical path.)
+     */
+    THAW,
     /**
      * Reuse an idle running instance; when none is idle, restore one with the function's own
      * {@code restore} strategy (function.json, default {@code faasnap}).
@@ -34,7 +48,7 @@ public enum Mode {
 
     /** The lowercase name used in URLs, JSON and reports. */
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** The mode named {@code s} (case-insensitive), if there is one. */

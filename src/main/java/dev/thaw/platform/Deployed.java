@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.memory.PageRun;
+import dev.thaw.memory.Runs;
 import dev.thaw.memory.WorkingSet;
 import dev.thaw.model.Mode;
 import dev.thaw.snapshot.Snapshot;
@@ -8,6 +9,7 @@ import dev.thaw.snapshot.Snapshot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A deployed function as stored under the data directory: {@code code/} (its bundle),
@@ -24,9 +26,14 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
      * What the recorded working set means for a restore: REAP's runs (file order), FaaSnap's
      * loading-set runs (group order), and the two sizes reported with every invocation.
      */
-    record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages) {
+    record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages,
+                    String method, Map<String, Long> pagesByMethod, List<PageRun> workingSetFileRuns,
+                    List<PageRun> workingSetZeroRuns) {
         static LoadPlan of(WorkingSet ws) {
-            return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages());
+            java.util.BitSet zero = ws.pages();
+            zero.and(Runs.toBitSet(ws.zeroPages()));
+            return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages(),
+                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()), Runs.of(zero));
         }
     }
 

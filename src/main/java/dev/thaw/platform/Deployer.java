@@ -76,7 +76,8 @@ final class Deployer {
 
     private void recordWorkingSet(Path snapDir, String snapshotId, FunctionSpec spec, VmConfig vmConfig) {
         try (InstanceManager.Reservation ignored = instances.reserve(spec.memoryMib())) {
-            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, launcher, config.bootTimeout(), calls.forCaller(spec));
+            Recorder.record(snapDir, snapshotId, spec, vmConfig, image, launcher, config.bootTimeout(), calls.forCaller(spec),
+                    new Recorder.Setup(config.recordMethod(), config.runDir(), config.cacheDir()));
         } catch (IOException | RuntimeException e) {
             // Without a record, reap and faasnap fall back to vanilla (with a warning); the snapshot stays usable.
             LOG.log(System.Logger.Level.WARNING, "recording the working set of " + spec.name() + " failed: " + e.getMessage());

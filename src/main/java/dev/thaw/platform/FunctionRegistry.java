@@ -221,6 +221,12 @@ final class FunctionRegistry {
         for (Deployed d : all()) {
             ObjectNode o = Json.MAPPER.valueToTree(d.snapshot().manifest());
             o.put("path", d.snapshot().dir().toString());
+            if (d.plan() != null) { // the record restores use, and the size each recording method found
+                ObjectNode ws = o.putObject("working_set");
+                ws.put("method", d.plan().method()).put("pages", d.plan().workingSetPages())
+                        .put("loading_set_pages", d.plan().loadingSetPages());
+                if (d.plan().pagesByMethod() != null) ws.set("pages_by_method", Json.MAPPER.valueToTree(d.plan().pagesByMethod()));
+            }
             out.add(o);
         }
         return out;

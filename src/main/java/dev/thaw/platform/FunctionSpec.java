@@ -33,7 +33,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
     /** The strategies a warm miss may restore with. */
-    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.FAASNAP);
+    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.REAP_CACHE, Mode.FAASNAP, Mode.UFFD);
 
     public FunctionSpec {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -46,7 +46,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         if (inputs == null || inputs.isNull()) inputs = Json.object();
         if (restore == null) restore = Mode.FAASNAP;
         if (!RESTORES.contains(restore)) {
-            throw new IllegalArgumentException("restore must be vanilla, reap or faasnap, got " + restore.id());
+            throw new IllegalArgumentException("restore must be one of " + RESTORES.stream().map(Mode::id).toList() + ", got " + restore.id());
         }
         if (minWarm < 0 || minWarm > 64) throw new IllegalArgumentException("min_warm must be 0..64, got " + minWarm);
         mayCall = mayCall == null ? List.of() : List.copyOf(mayCall);

@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.thaw.memory.PageServer;
 import dev.thaw.model.Mode;
 import dev.thaw.vm.Guest;
 
@@ -22,6 +23,7 @@ public final class Instance implements AutoCloseable {
     private final AtomicBoolean unseeded;
     private volatile State state = State.BUSY;
     private volatile long idleSinceNanos;
+    private volatile PageServer pageServer;
 
     Instance(String function, Mode origin, int memoryMib, Guest guest) {
         this.unseeded = new AtomicBoolean(origin != Mode.COLD);
@@ -46,6 +48,15 @@ public final class Instance implements AutoCloseable {
 
     Guest guest() {
         return guest;
+    }
+
+    /** The page server serving this instance's guest memory (userfaultfd strategies), else null. */
+    PageServer pageServer() {
+        return pageServer;
+    }
+
+    void pageServer(PageServer server) {
+        this.pageServer = server;
     }
 
     State state() {
@@ -89,5 +100,7 @@ public final class Instance implements AutoCloseable {
     public void close() {
         state = State.STOPPED;
         guest.close();
+        PageServer p = pageServer;
+        if (p != null) p.close(); // ends with the VMM anyway; this also waits for its thread
     }
 }

@@ -31,11 +31,31 @@ public record InvocationResult(
     /**
      * What the VMM process read for this invocation: its major faults and the bytes it read from
      * disk (the reads on the critical path; a prefetcher's reads are not the VMM's), and the
-     * recorded working-set and loading-set sizes of the snapshot, when there is a record.
+     * recorded working-set and loading-set sizes of the snapshot, when there is a record: the
+     * method of the record restores use and the working-set size each method recorded.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record MemoryStats(@JsonProperty("major_faults") long majorFaults,
                               @JsonProperty("disk_read_bytes") long diskReadBytes,
                               @JsonProperty("working_set_pages") Long workingSetPages,
-                              @JsonProperty("loading_set_pages") Long loadingSetPages) {}
+                              @JsonProperty("loading_set_pages") Long loadingSetPages,
+                              @JsonProperty("working_set_method") String workingSetMethod,
+                              @JsonProperty("working_set_pages_by_method") java.util.Map<String, Long> workingSetPagesByMethod,
+                              @JsonProperty("uffd") UffdStats uffd) {
+        public MemoryStats(long majorFaults, long diskReadBytes, Long workingSetPages, Long loadingSetPages) {
+            this(majorFaults, diskReadBytes, workingSetPages, loadingSetPages, null, null, null);
+        }
+    }
+
+    /**
+     * What thaw's page server did for this invocation (userfaultfd strategies only): the faults it
+     * served (for a restore, from the VMM's start), how many were zero pages, the pages a
+     * strategy installed before they were touched, and the service time of a fault (reading
+     * the message to the resolving ioctl's return), nearest-rank p50 and p99, in µs.
+     */
+    public record UffdStats(@JsonProperty("faults") long faults,
+                            @JsonProperty("zero_pages") long zeroPages,
+                            @JsonProperty("installed_pages") long installedPages,
+                            @JsonProperty("service_p50_us") double serviceP50Us,
+                            @JsonProperty("service_p99_us") double serviceP99Us) {}
 }

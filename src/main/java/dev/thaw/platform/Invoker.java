@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
 import dev.thaw.trace.Tracing;
+import dev.thaw.memory.FaultLog;
+import dev.thaw.memory.PageServer;
 import dev.thaw.memory.ProcessStats;
 import dev.thaw.model.Mode;
 import dev.thaw.snapshot.SnapshotCorruptException;
@@ -181,11 +183,13 @@ public final class Invoker {
                 inst = restore.instance();
                 attempt = restore.attempt();
             }
+            // A restore reports every fault since the VMM started; a warm call only its own.
+            int faultMark = attempt == null && inst.pageServer() != null ? inst.pageServer().log().size() : 0;
             inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
             long sent = ticker.nanoTime();
             JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId, inst.takeUnseeded()),
                     Duration.ofSeconds(d.spec().timeoutSeconds()));
-            InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan());
+            InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan(), faultMark);
             if (attempt != null) attempt.afterReply(clock);
             if (coldStart == null) dispatch.served(function, (ticker.nanoTime() - sent) / 1e6);
             else if (mode == Mode.WARM) dispatch.restoreTook(function, clock.elapsedMs());
@@ -277,11 +281,20 @@ public final class Invoker {
     }
 
     /** The VMM's major faults and disk reads during this invocation (since it started, for a new instance). */
-    private static InvocationResult.MemoryStats memoryStats(Instance inst, ProcessStats before, Deployed.LoadPlan plan) {
+    private static InvocationResult.MemoryStats memoryStats(Instance inst, ProcessStats before, Deployed.LoadPlan plan,
+                                                            int faultMark) {
         ProcessStats now = inst.guest().processStats();
         if (now == null) return null;
         ProcessStats delta = before == null ? now : now.minus(before);
+        PageServer pages = inst.pageServer();
+        InvocationResult.UffdStats uffd = null;
+        if (pages != null) {
+            FaultLog.Stats f = pages.log().stats(faultMark);
+            uffd = new InvocationResult.UffdStats(f.faults(), f.zeroPages(), faultMark == 0 ? pages.installedPages() : 0,
+                    f.p50Us(), f.p99Us());
+        }
         return new InvocationResult.MemoryStats(delta.majorFaults(), delta.readBytes(),
-                plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages());
+                plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages(),
+                plan == null ? null : plan.method(), plan == null ? null : plan.pagesByMethod(), uffd);
     }
 }

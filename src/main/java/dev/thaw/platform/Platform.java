@@ -44,9 +44,11 @@ public final class Platform implements AutoCloseable {
      */
     public record Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout,
                          int maxIdlePerFunction, Duration idleTimeout, Limits limits, Duration resultTtl,
-                         int maxTraces, String otlpEndpoint, int maxCallDepth, HugePageAdvice hugePageAdvice) {
+                         int maxTraces, String otlpEndpoint, int maxCallDepth, HugePageAdvice hugePageAdvice,
+                         RecordMethod recordMethod) {
         public Config {
             if (hugePageAdvice == null) hugePageAdvice = HugePageAdvice.DROP;
+            if (recordMethod == null) recordMethod = RecordMethod.UFFD;
             if (limits == null) limits = Limits.forHost();
             if (resultTtl == null) resultTtl = Duration.ofMinutes(10);
             if (maxTraces <= 0) maxTraces = 1000;
@@ -56,6 +58,13 @@ public final class Platform implements AutoCloseable {
         public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction,
                       Duration idleTimeout, Limits limits, Duration resultTtl) {
             this(dataDir, runDir, cacheDir, bootTimeout, maxIdlePerFunction, idleTimeout, limits, resultTtl, 0, null, 0, null);
+        }
+
+        public Config(Path dataDir, Path runDir, Path cacheDir, Duration bootTimeout, int maxIdlePerFunction,
+                      Duration idleTimeout, Limits limits, Duration resultTtl, int maxTraces, String otlpEndpoint,
+                      int maxCallDepth, HugePageAdvice hugePageAdvice) {
+            this(dataDir, runDir, cacheDir, bootTimeout, maxIdlePerFunction, idleTimeout, limits, resultTtl, maxTraces,
+                    otlpEndpoint, maxCallDepth, hugePageAdvice, null);
         }
 
         public static Config defaults(Path dataDir, Path runDir, Path cacheDir) {

@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.memory.PageCache;
+import dev.thaw.memory.PageServer;
 import dev.thaw.memory.Prefetcher;
 import dev.thaw.model.Mode;
 import dev.thaw.model.Phase;
@@ -55,11 +56,20 @@ interface RestoreStrategy {
 
         /**
          * The VM to launch, from the restore's default (the memory file mapped private). A strategy
-         * that serves guest memory itself (a userfaultfd backend) changes the memory backend here.
+         * that serves guest memory itself (a userfaultfd backend) starts its page server and
+         * changes the memory backend here, just before the VMM starts.
          */
-        default VmConfig configure(VmConfig vm) {
+        default VmConfig configure(VmConfig vm, Host host) {
             return vm;
         }
+
+        /** The page server of a userfaultfd strategy (it lives as long as the VMM), else null. */
+        default PageServer pageServer() {
+            return null;
+        }
+
+        /** The restore failed before the VMM was registered as an instance: release what {@link #configure} started. */
+        default void abandon() {}
 
         /** Runs after the device state is loaded and before the guest resumes; may add a phase. */
         default void beforeResume(Guest guest, Timing.Clock clock) {}
@@ -73,10 +83,16 @@ interface RestoreStrategy {
         }
     }
 
+    /** Where a strategy may put sockets ({@code runDir}) and find built helpers ({@code cacheDir}). */
+    record Host(Path runDir, Path cacheDir) {}
+
     RestoreStrategy VANILLA = new Plain(Mode.VANILLA);
     RestoreStrategy CACHED = new Cached();
-    RestoreStrategy REAP = new Reap();
+    RestoreStrategy REAP = new ReapUffd();
+    RestoreStrategy REAP_CACHE = new Reap();
     RestoreStrategy FAASNAP = new Faasnap();
+    RestoreStrategy UFFD = new UffdStrategy();
+    RestoreStrategy THAW = new ThawStrategy();
 
     /** The strategy for a restoring mode. */
     static RestoreStrategy of(Mode mode) {
@@ -84,7 +100,10 @@ interface RestoreStrategy {
             case VANILLA -> VANILLA;
             case CACHED -> CACHED;
             case REAP -> REAP;
+            case REAP_CACHE -> REAP_CACHE;
             case FAASNAP -> FAASNAP;
+            case UFFD -> UFFD;
+            case THAW -> THAW;
             case COLD, WARM -> throw new IllegalArgumentException(mode.id() + " is not a restore strategy");
         };
     }
@@ -141,10 +160,13 @@ interface RestoreStrategy {
         }
     }
 
-    /** REAP: read the whole recorded working set, in file order, before the guest resumes. */
+    /**
+     * thaw's earlier REAP ({@code reap-cache}): read the whole recorded working set, in file order,
+     * into the page cache before the guest resumes; the VMM's file mapping finds it there.
+     */
     final class Reap extends Recorded {
         Reap() {
-            super(Mode.REAP);
+            super(Mode.REAP_CACHE);
         }
 
         @Override

@@ -65,17 +65,19 @@ final class Restorer {
         GuestImage img = imageFor(snap);
         RestoreStrategy.Attempt attempt = strategy.begin(d, clock);
         track(d.name(), attempt.background());
-        VmConfig cfg = attempt.configure(VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
-                attempt.memoryFile(), snap.vmstateFile()));
         InstanceManager.Reservation reservation = instances.reserve(m.memoryMib());
         Guest guest;
         try {
+            VmConfig cfg = attempt.configure(VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
+                    attempt.memoryFile(), snap.vmstateFile()), new RestoreStrategy.Host(config.runDir(), config.cacheDir()));
             guest = launcher.launch(cfg, newId(), calls.forCaller(d.spec()));
         } catch (RuntimeException e) {
+            attempt.abandon();
             reservation.close();
             throw e;
         }
         Instance inst = instances.register(reservation, d.name(), strategy.mode(), guest);
+        inst.pageServer(attempt.pageServer());
         clock.phase(Phase.VMM_START);
         try {
             guest.loadState(config.bootTimeout());

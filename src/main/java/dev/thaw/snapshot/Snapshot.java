@@ -29,6 +29,8 @@ public final class Snapshot {
     public static final String WORKING_SET = "ws.json";
     /** The memory file with its zero pages left as holes, for FaaSnap restores. */
     public static final String SPARSE_MEMORY = "memory.sparse";
+    /** REAP's working-set file: the recorded pages back to back (see {@code dev.thaw.memory.WorkingSetFile}). */
+    public static final String WORKING_SET_PAGES = "ws.pages";
 
     private final Path dir;
     private final Manifest manifest;

@@ -23,7 +23,8 @@ import java.util.UUID;
  */
 public final class SnapshotWriter {
     /** Files a snapshot may have; those present are sealed into the manifest. */
-    public static final List<String> FILES = List.of(Snapshot.VMSTATE, Snapshot.MEMORY, Snapshot.WORKING_SET, Snapshot.SPARSE_MEMORY);
+    public static final List<String> FILES = List.of(Snapshot.VMSTATE, Snapshot.MEMORY, Snapshot.WORKING_SET, Snapshot.SPARSE_MEMORY,
+            Snapshot.WORKING_SET_PAGES);
 
     private SnapshotWriter() {}
 

@@ -70,7 +70,7 @@ public final class Jail {
 
     /** Everything the wrapper script needs for one VM: pure data, so the argv is unit-testable. */
     record Plan(Path jailer, int uid, int gid, List<Integer> groups, Path rootMount, List<Path> cgroupProcs,
-                List<Path> readOnly, List<Path> writable, List<String> devices, Path preload, List<Path> readOnlyOpens) {}
+                List<Path> readOnly, List<Path> writable, List<String> devices, List<Path> preloads, List<Path> readOnlyOpens) {}
 
     /** What every jailed QEMU sees of the host: programs and libraries (read-only), the dynamic linker's cache. */
     static final List<String> SYSTEM = systemPaths();
@@ -181,6 +181,14 @@ public final class Jail {
                 roOpens.add(c.memoryFile());
             }
             if (c.incomingState() != null) ro.add(c.incomingState());
+            if (c.uffd() != null) {
+                // The page server's socket is bound alone (read-only is enough to connect), never its
+                // directory: there the sockets of other VMs' page servers wait, and a QEMU that reached
+                // one could hand over its own memory and be served another function's pages.
+                own(c.uffd().socket(), uid, gid);
+                ro.add(c.uffd().socket());
+                ro.add(c.uffd().preload());
+            }
         } catch (IOException | RuntimeException e) {
             Cgroups.remove(groups);
             throw e;
@@ -191,7 +199,8 @@ public final class Jail {
             devices.add("/dev/kvm");
             extraGroups.add((Integer) Files.getAttribute(Path.of("/dev/kvm"), "unix:gid"));
         }
-        Plan plan = new Plan(jailer, uid, gid, extraGroups, rootMount, Cgroups.procsFiles(groups), ro, rw, devices, preload, roOpens);
+        List<Path> preloads = c.uffd() == null ? List.of(preload) : List.of(preload, c.uffd().preload());
+        Plan plan = new Plan(jailer, uid, gid, extraGroups, rootMount, Cgroups.procsFiles(groups), ro, rw, devices, preloads, roOpens);
         return new Cell(id, plan, groups, limits.memoryBytes(), deployDir);
     }
 
@@ -273,11 +282,11 @@ public final class Jail {
         cmd.addAll(List.of("--root", p.rootMount().toString()));
         Set<String> ro = new LinkedHashSet<>(SYSTEM);
         for (Path f : p.readOnly()) ro.add(f.toString());
-        ro.add(p.preload().toString());
+        for (Path lib : p.preloads()) ro.add(lib.toString());
         for (String f : ro) cmd.addAll(List.of("--ro", f));
         for (String d : p.devices()) cmd.addAll(List.of("--dev", d));
         for (Path d : p.writable()) cmd.addAll(List.of("--rw", d.toString()));
-        cmd.addAll(List.of("--env", "LD_PRELOAD=" + p.preload(),
+        cmd.addAll(List.of("--env", "LD_PRELOAD=" + String.join(":", p.preloads().stream().map(Path::toString).toList()),
                 "--env", "THAW_READONLY_FILES=" + String.join(":", p.readOnlyOpens().stream().map(Path::toString).toList()), "--"));
         cmd.addAll(qemu);
         return cmd;

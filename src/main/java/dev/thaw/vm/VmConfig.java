@@ -15,25 +15,43 @@ import java.nio.file.Path;
  * @param incomingState vmstate to restore from, or {@code null} to boot the kernel
  * @param hugePageAdvice whether QEMU's MADV_HUGEPAGE over guest RAM takes effect (host-side
  *                       paging only; not part of the device model)
+ * @param uffd when set, guest RAM is served over userfaultfd instead of mapped from the file
+ *             (a restore only; host-side like the advice)
  */
 public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
-                       Path memoryFile, boolean sharedMemory, Path incomingState, HugePageAdvice hugePageAdvice) {
+                       Path memoryFile, boolean sharedMemory, Path incomingState, HugePageAdvice hugePageAdvice,
+                       Uffd uffd) {
+
+    /**
+     * The userfaultfd memory backend (docs/design.md §2): QEMU runs with the preload library
+     * {@code preload}, which replaces the mapping of {@code memoryFile} by anonymous memory
+     * registered with a userfaultfd and hands that to the page server listening on {@code socket}.
+     */
+    public record Uffd(Path preload, Path socket) {}
 
     public VmConfig {
         if (hugePageAdvice == null) hugePageAdvice = HugePageAdvice.DROP;
+        if (uffd != null && (incomingState == null || sharedMemory || memoryFile == null)) {
+            throw new IllegalArgumentException("a userfaultfd memory backend needs a restore from a private memory file");
+        }
     }
 
     public static VmConfig boot(GuestImage image, int memoryMib, int vcpus, Accel accel, Path memoryFile) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, memoryFile != null, null, null);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, memoryFile != null, null, null, null);
     }
 
     public static VmConfig restore(GuestImage image, int memoryMib, int vcpus, Accel accel,
                                    Path memoryFile, Path vmstate) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, false, vmstate, null);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, false, vmstate, null, null);
     }
 
     public VmConfig withHugePageAdvice(HugePageAdvice advice) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, advice);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, advice, uffd);
+    }
+
+    /** This restore with guest RAM served over userfaultfd. */
+    public VmConfig withUffd(Uffd backend) {
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, hugePageAdvice, backend);
     }
 
     public boolean restoring() {

@@ -47,4 +47,12 @@ class CsvTest {
         assertEquals("\"say \"\"hi\"\"\"", Csv.quote("say \"hi\""));
         assertEquals("\"two\nlines\"", Csv.quote("two\nlines"));
     }
+
+    @Test
+    void nestedMemoryCountersBecomeTheirOwnColumns() {
+        var m = dev.thaw.common.Json.parse("{\"major_faults\": 3, \"uffd\": {\"faults\": 7, \"service_p50_us\": 12.5}}");
+        var flat = Csv.flatMemory(m);
+        assertEquals(List.of("major_faults", "uffd_faults", "uffd_service_p50_us"), List.copyOf(flat.keySet()));
+        assertEquals(7, flat.get("uffd_faults").asLong());
+    }
 }

@@ -48,11 +48,12 @@ class RecordedStrategiesTest {
     }
 
     @Test
-    void reapReadsTheWorkingSetBeforeTheGuestResumes() throws Exception {
+    void reapCacheReadsTheWorkingSetBeforeTheGuestResumes() throws Exception {
+        // (reap itself serves memory over userfaultfd, which needs a real VMM: UffdIT)
         try (FakePlatform fake = new FakePlatform(); Platform platform = withRecord(fake, new FakeLauncher(fake.ticker::advance), "hello")) {
             assertTrue(platform.function("hello").workingSetRecorded());
-            InvocationResult r = platform.invoke("hello", Json.object(), Mode.REAP);
-            assertEquals("reap", r.coldStart());
+            InvocationResult r = platform.invoke("hello", Json.object(), Mode.REAP_CACHE);
+            assertEquals("reap-cache", r.coldStart());
             assertNull(r.warnings());
             assertNotNull(r.timing().prefetch(), "REAP's prefetch is a sequential phase");
             assertNull(r.timing().prefetchEnd());

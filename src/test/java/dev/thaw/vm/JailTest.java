@@ -18,7 +18,7 @@ class JailTest {
         return new Jail.Plan(JAILER, 999, 995, List.of(), Path.of("/c/jail/root"),
                 List.of(Path.of("/sys/fs/cgroup/memory/thaw-vms/1-i/cgroup.procs")),
                 List.of(Path.of("/img/vmlinuz"), Path.of("/d/snapshot/memory"), Path.of("/d/snapshot/vmstate")),
-                List.of(Path.of("/run/i")), Jail.DEVICES, LIB, List.of(Path.of("/d/snapshot/memory")));
+                List.of(Path.of("/run/i")), Jail.DEVICES, List.of(LIB), List.of(Path.of("/d/snapshot/memory")));
     }
 
     static String valueAfter(List<String> cmd, String option, String value) {
@@ -56,7 +56,7 @@ class JailTest {
     void kvmAddsItsGroup() {
         Jail.Plan p = restore();
         Jail.Plan kvm = new Jail.Plan(p.jailer(), p.uid(), p.gid(), List.of(104), p.rootMount(), p.cgroupProcs(), p.readOnly(),
-                p.writable(), List.of("/dev/null", "/dev/kvm"), p.preload(), p.readOnlyOpens());
+                p.writable(), List.of("/dev/null", "/dev/kvm"), p.preloads(), p.readOnlyOpens());
         List<String> cmd = Jail.argv(kvm, List.of("qemu"));
         assertEquals("104", cmd.get(cmd.indexOf("--group") + 1));
         assertEquals(List.of("/dev/null", "/dev/kvm"), values(cmd, "--dev"));

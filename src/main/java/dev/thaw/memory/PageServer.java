@@ -1,0 +1,348 @@
+package dev.thaw.memory;
+
+import dev.thaw.sys.Native;
+import dev.thaw.sys.NativeException;
+import dev.thaw.sys.UnixSocket;
+import dev.thaw.sys.Userfaultfd;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves one VMM's guest memory over userfaultfd: thaw's side of Firecracker's Uffd memory
+ * backend (docs/design.md §2, "userfaultfd"). It listens on a Unix socket before the VMM
+ * starts, takes the VMM's handshake ({@link UffdHandshake}: regions + userfaultfd), then
+ * answers every missing-page fault with one {@code pread} of that page from the snapshot's
+ * memory file and one {@code UFFDIO_COPY} — or {@code UFFDIO_ZEROPAGE} when the page is all
+ * zeros, which maps the shared zero page instead of allocating one. Never through a file mapping:
+ * the VMM's memory is anonymous and the server reads with plain file I/O.
+ *
+ * <p>Why a platform thread: the server blocks in {@code poll(2)} through FFM, which pins a
+ * virtual thread's carrier, so each VM gets its own platform thread (2 cores, tens of VMs: the
+ * threads sleep in the kernel). The same poll waits on a pidfd of the VMM, so the thread ends
+ * when the VMM exits, whoever killed it.
+ *
+ * <p>Races: a fault can arrive for a page another thread (a prefetch) is installing; the copy
+ * then fails with {@code EEXIST}, which is success plus a {@code UFFDIO_WAKE} of the waiter.
+ * {@code EAGAIN} (the mapping changed during the copy) is retried. Any other failure is fatal for
+ * the VM: the server kills the VMM (its pid from {@code SO_PEERCRED}) before closing the
+ * userfaultfd, because once the last descriptor closes the kernel drops the registration and the
+ * guest would read zeros where its memory was (Firecracker's doc gives handlers the same duty).
+ *
+ * <p>Counters: every fault's page and first-touch time (the exact working set, in order, which
+ * {@link FaultLog} turns into a record) and its service time, from reading the message to the
+ * resolving ioctl's return.
+ */
+public final class PageServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PageServer.class.getName());
+    private static final int PAGE = Native.PAGE_SIZE;
+
+    /**
+     * @param handshakeTimeoutMs how long the VMM has to connect and send its handshake
+     * @param dieAfterFaults fault injection for tests: fail as if crashed after this many faults (-1: never)
+     */
+    public record Options(int handshakeTimeoutMs, long dieAfterFaults) {
+        public static final Options DEFAULT = new Options(30_000, -1);
+    }
+
+    private final Path socket;
+    private final Path memoryFile;
+    private final Options options;
+    private final Native.Fd listener;
+    private final Native.Fd file;
+    private final long fileSize;
+    private final FaultLog log = new FaultLog();
+    private final java.util.concurrent.atomic.AtomicLong installed = new java.util.concurrent.atomic.AtomicLong();
+    private final CompletableFuture<Long> connected = new CompletableFuture<>();
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final long startNanos = System.nanoTime();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile Native.Fd uffd;
+    private volatile List<UffdHandshake.Region> regions;
+    private volatile long peerPid = -1;
+    private volatile byte[] handshake;
+
+    private PageServer(Path socket, Path memoryFile, Options options) throws IOException {
+        this.socket = socket;
+        this.memoryFile = memoryFile;
+        this.options = options;
+        Files.createDirectories(socket.getParent());
+        Files.deleteIfExists(socket);
+        this.file = Native.open(memoryFile, Native.O_RDONLY | Native.O_CLOEXEC);
+        try {
+            this.fileSize = Native.fstat(file).size();
+            this.listener = UnixSocket.listen(socket);
+        } catch (IOException e) {
+            file.close();
+            throw e;
+        }
+        this.thread = new Thread(this::run, "thaw-pages-" + socket.getFileName());
+        thread.setDaemon(true);
+    }
+
+    /** Listens on {@code socket} and serves, from {@code memoryFile}, the VMM that connects there. */
+    public static PageServer start(Path socket, Path memoryFile, Options options) throws IOException {
+        PageServer s = new PageServer(socket, memoryFile, options);
+        s.thread.start();
+        return s;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** Completes with the VMM's pid once its handshake is in; fails if it never comes or is refused. */
+    public CompletableFuture<Long> connected() {
+        return connected;
+    }
+
+    /** Completes when serving ended: normally when the VMM exited, exceptionally when the server failed. */
+    public CompletableFuture<Void> done() {
+        return done;
+    }
+
+    /** The handshake's bytes exactly as the VMM sent them (null before it arrived). */
+    public byte[] handshake() {
+        return handshake;
+    }
+
+    /** Pages installed ahead of their faults (a strategy's prefetch; 0 for plain uffd). */
+    public long installedPages() {
+        return installed.get();
+    }
+
+    /** The faults served so far, in first-touch order. */
+    public FaultLog log() {
+        return log;
+    }
+
+    private void run() {
+        Throwable failure = null;
+        try {
+            UffdHandshake.Received h;
+            try (Native.Fd conn = acceptVmm()) {
+                h = UffdHandshake.receive(conn, fileSize, options.handshakeTimeoutMs());
+            }
+            uffd = h.uffd();
+            regions = h.regions();
+            peerPid = h.peerPid();
+            handshake = h.json();
+            closeListener();
+            connected.complete(h.peerPid());
+            try (Native.Fd pidfd = Userfaultfd.pidfd(h.peerPid())) {
+                serve(h.uffd(), pidfd);
+            }
+        } catch (Throwable t) {
+            failure = t;
+            connected.completeExceptionally(t);
+            if (!stopping) LOG.log(System.Logger.Level.WARNING, "page server for " + memoryFile + " failed: " + t.getMessage());
+            killPeer();
+        } finally {
+            closeListener();
+            Native.Fd u = uffd;
+            if (u != null) UffdHandshake.closeQuietly(u); // only after the VMM is dead or gone
+            UffdHandshake.closeQuietly(file);
+            if (failure == null) done.complete(null);
+            else done.completeExceptionally(failure);
+        }
+    }
+
+    /** Waits for the VMM's connection in short slices, so {@link #close()} can stop the wait. */
+    private Native.Fd acceptVmm() throws IOException {
+        long deadline = System.nanoTime() + options.handshakeTimeoutMs() * 1_000_000L;
+        while (!stopping && System.nanoTime() < deadline) {
+            Native.Fd conn = UnixSocket.accept(listener, 100);
+            if (conn != null) return conn;
+        }
+        throw new IOException(stopping ? "page server closed before the VMM connected"
+                : "no VMM connected to " + socket + " within " + options.handshakeTimeoutMs() + " ms");
+    }
+
+    private void serve(Native.Fd uffd, Native.Fd pidfd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment msg = arena.allocate(Userfaultfd.MSG_SIZE, 8);
+            MemorySegment page = arena.allocate(PAGE, PAGE);
+            MemorySegment scratch = arena.allocate(64, 8);
+            int[] fds = {uffd.value(), pidfd.value()};
+            while (!stopping) {
+                short[] ready = UnixSocket.poll(fds, 200);
+                if (ready[1] != 0) return; // the VMM exited
+                if (ready[0] == 0) continue;
+                while (Userfaultfd.read(uffd, msg)) {
+                    if (Userfaultfd.event(msg) != Userfaultfd.EVENT_PAGEFAULT) {
+                        throw new IOException("unexpected userfaultfd event 0x" + Integer.toHexString(Userfaultfd.event(msg))
+                                + " (only page faults were registered)");
+                    }
+                    long t0 = System.nanoTime();
+                    long address = Userfaultfd.faultAddress(msg) & -PAGE;
+                    long fileOffset = fileOffset(address);
+                    resolve(uffd, scratch, page, address, fileOffset, t0);
+                    if (options.dieAfterFaults() >= 0 && log.size() >= options.dieAfterFaults()) {
+                        throw new IOException("fault injection: page server stopped after " + log.size() + " faults");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Installs one faulted page: read, then the zero page or a copy. The fault is logged before the
+     * ioctl wakes the guest (so whoever sees the page resident sees it logged), its service time after.
+     */
+    private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset, long t0)
+            throws IOException {
+        long n = Native.readFully(file, page, fileOffset);
+        if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
+        boolean zero = isZero(page);
+        int entry = log.add(fileOffset / PAGE, t0 - startNanos, zero);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                if (zero) Userfaultfd.zeroPage(uffd, scratch, address, PAGE);
+                else Userfaultfd.copy(uffd, scratch, address, page, PAGE, 0);
+                break;
+            } catch (NativeException e) {
+                if (e.errno() == Userfaultfd.EEXIST) { // installed meanwhile (a prefetch): wake whoever waits
+                    Userfaultfd.wake(uffd, scratch, address, PAGE);
+                    break;
+                }
+                if (e.errno() != Userfaultfd.EAGAIN || attempt >= 100) throw e;
+            }
+        }
+        log.served(entry, System.nanoTime() - t0);
+    }
+
+    /** The file offset backing VMM address {@code address}; a fault outside every region is fatal. */
+    long fileOffset(long address) throws IOException {
+        for (UffdHandshake.Region r : regions) {
+            if (r.contains(address)) return r.offset() + (address - r.base());
+        }
+        throw new IOException("fault at 0x" + Long.toHexString(address) + " outside every registered region");
+    }
+
+    private static boolean isZero(MemorySegment page) {
+        for (long i = 0; i < PAGE; i += 8) {
+            if (page.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) return false;
+        }
+        return true;
+    }
+
+    /**
+     * REAP's prefetch: installs the pages of {@code runs} (file pages, ascending) from
+     * {@code contents} (those pages back to back) with {@code UFFDIO_COPY} without waking anyone,
+     * then wakes the whole guest memory once — from the caller's thread, while this server keeps
+     * serving faults. A page the guest faulted in meanwhile is skipped ({@code EEXIST}). Returns
+     * the pages installed.
+     */
+    public long install(MemorySegment contents, List<PageRun> runs) throws IOException {
+        Native.Fd u = uffd;
+        if (u == null) throw new IOException("the VMM has not handed over its memory");
+        long installedNow = 0, at = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scratch = arena.allocate(64, 8);
+            for (PageRun run : runs) {
+                long fileOffset = run.offset(), len = run.length();
+                while (len > 0) {
+                    UffdHandshake.Region r = regionOfFile(fileOffset);
+                    long n = Math.min(len, r.offset() + r.size() - fileOffset); // a run may not cross regions
+                    installedNow += copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n,
+                            Userfaultfd.COPY_MODE_DONTWAKE);
+                    fileOffset += n;
+                    at += n;
+                    len -= n;
+                }
+            }
+            for (UffdHandshake.Region r : regions) Userfaultfd.wake(u, scratch, r.base(), r.size());
+        }
+        installed.addAndGet(installedNow);
+        return installedNow;
+    }
+
+    /** The VMM address of file offset {@code fileOffset} (which must lie in a region). */
+    long address(long fileOffset) throws IOException {
+        UffdHandshake.Region r = regionOfFile(fileOffset);
+        return r.base() + (fileOffset - r.offset());
+    }
+
+    /** UFFDIO_COPY (waking) of {@code src} to the VMM address of {@code fileOffset}, stepping over present pages. */
+    long copyInto(Native.Fd u, MemorySegment scratch, long fileOffset, MemorySegment src) throws IOException {
+        UffdHandshake.Region r = regionOfFile(fileOffset);
+        long n = Math.min(src.byteSize(), r.offset() + r.size() - fileOffset);
+        return copyRun(u, scratch, r.base() + (fileOffset - r.offset()), src, n, 0);
+    }
+
+    void countInstalled(long pages) {
+        installed.addAndGet(pages);
+    }
+
+    /** UFFDIO_COPY of a run, stepping over pages already present; returns the pages copied. */
+    private static long copyRun(Native.Fd u, MemorySegment scratch, long dst, MemorySegment src, long len, long mode)
+            throws IOException {
+        long done = 0, pages = 0;
+        for (int retries = 0; done < len; ) {
+            try {
+                Userfaultfd.copy(u, scratch, dst + done, src.asSlice(done), len - done, mode);
+                return pages + (len - done) / PAGE;
+            } catch (NativeException e) {
+                if (e.errno() != Userfaultfd.EEXIST && (e.errno() != Userfaultfd.EAGAIN || ++retries > 100)) throw e;
+                long copied = Math.max(0, scratch.get(java.lang.foreign.ValueLayout.JAVA_LONG, 32));
+                pages += copied / PAGE;
+                done += copied;
+                if (e.errno() == Userfaultfd.EEXIST) done += PAGE; // that page is there already
+            }
+        }
+        return pages;
+    }
+
+    private UffdHandshake.Region regionOfFile(long fileOffset) throws IOException {
+        for (UffdHandshake.Region r : regions) {
+            if (fileOffset >= r.offset() && fileOffset - r.offset() < r.size()) return r;
+        }
+        throw new IOException("file offset " + fileOffset + " lies in no region of the VMM's memory");
+    }
+
+    /** The VMM's userfaultfd while serving (for installing pages from another thread), else null. */
+    Native.Fd uffd() {
+        return uffd;
+    }
+
+    List<UffdHandshake.Region> regions() {
+        return regions;
+    }
+
+    private void killPeer() {
+        long pid = peerPid;
+        // Never this JVM: a VMM stand-in in a test shares its pid.
+        if (pid > 0 && pid != ProcessHandle.current().pid()) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
+    private void closeListener() {
+        UffdHandshake.closeQuietly(listener);
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot remove " + socket + ": " + e);
+        }
+    }
+
+    /**
+     * Stops serving. A VMM still running on this server's memory is killed first (it could not
+     * go on without its pages). Waits up to a second for the thread.
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        if (!done.isDone()) killPeer();
+        try {
+            done.handle((r, e) -> null).get(1, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "page server thread did not stop within 1 s: " + e);
+        }
+    }
+}

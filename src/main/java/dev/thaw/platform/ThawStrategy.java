@@ -1,0 +1,62 @@
+package dev.thaw.platform;
+
+import dev.thaw.memory.ConcurrentInstall;
+import dev.thaw.model.Mode;
+import dev.thaw.vm.VmConfig;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * {@code thaw}: guest memory over userfaultfd with the recorded working set installed
+ * concurrently ({@link ConcurrentInstall}): zero pages of the set by {@code UFFDIO_ZEROPAGE},
+ * then the loading set by {@code UFFDIO_COPY} in working-set-group order, from the moment QEMU
+ * hands over its memory, beside the state load and the guest's run; the page server answers a
+ * fault at once, ahead of the install. Nothing waits for the install: like FaaSnap's prefetch it
+ * is reported as a concurrent {@code prefetch} when it ended before the reply. Issue 11's
+ * pooled VMMs are not built yet, so {@code vmm_start} is still on the critical path.
+ */
+final class ThawStrategy extends UffdStrategy {
+    @Override
+    public Mode mode() {
+        return Mode.THAW;
+    }
+
+    @Override
+    public boolean usable(Deployed d) {
+        return d.plan() != null;
+    }
+
+    @Override
+    public Attempt begin(Deployed d, Timing.Clock clock) {
+        long start = clock.now();
+        CompletableFuture<Long> installEnd = new CompletableFuture<>(); // clock time the install ended
+        return new ServedAttempt(d) {
+            @Override
+            public VmConfig configure(VmConfig vm, Host host) {
+                VmConfig served = super.configure(vm, host);
+                ConcurrentInstall.start(server, vm.memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns())
+                        .whenComplete((r, e) -> {
+                            if (e == null) installEnd.complete(clock.now());
+                            else installEnd.completeExceptionally(e);
+                        });
+                return served;
+            }
+
+            @Override
+            public void abandon() {
+                super.abandon();
+                installEnd.cancel(false);
+            }
+
+            @Override
+            public void afterReply(Timing.Clock c) {
+                if (installEnd.isDone() && !installEnd.isCompletedExceptionally()) c.concurrentPrefetch(start, installEnd.join());
+            }
+
+            @Override
+            public CompletableFuture<?> background() {
+                return installEnd;
+            }
+        };
+    }
+}

@@ -1,0 +1,136 @@
+package dev.thaw.memory;
+
+import dev.thaw.sys.Native;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The page server against a Java stand-in for Firecracker (the contract: byte-exact JSON, the
+ * userfaultfd passed by SCM_RIGHTS, faults served from the file), in this JVM: the test thread's
+ * reads of the stand-in's memory are the guest's faults.
+ */
+class PageServerTest {
+    private static final int PAGE = Native.PAGE_SIZE;
+
+    @Test
+    void servesFirecrackersHandshakeFromTheFile() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(7).nextBytes(content);
+            java.util.Arrays.fill(content, 5 * PAGE, 6 * PAGE, (byte) 0); // one zero page
+            Path file = s.write("memory", content);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 4 * PAGE)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                // byte-exact: what the server received is what Firecracker sends
+                assertArrayEquals(vmm.sent(), server.handshake());
+                assertEquals(FirecrackerStandIn.json(vmm.memory().address(), 8 * PAGE, 4 * PAGE, PAGE),
+                        new String(server.handshake(), java.nio.charset.StandardCharsets.US_ASCII));
+                assertTrue(Files.notExists(sock), "the socket is removed once the VMM connected");
+                // touch pages 3, 0, 1 of the region (file pages 7, 4, 5): served in that order
+                for (int p : new int[] {3, 0, 1}) {
+                    byte[] got = vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE);
+                    byte[] want = java.util.Arrays.copyOfRange(content, (4 + p) * PAGE, (5 + p) * PAGE);
+                    assertArrayEquals(want, got, "page " + p);
+                }
+                FaultLog log = server.log();
+                assertEquals(3, log.size());
+                assertEquals(List.of(7L, 4L, 5L), List.of(log.page(0), log.page(1), log.page(2)));
+                FaultLog.Stats st = log.stats(0);
+                assertEquals(3, st.faults());
+                assertEquals(1, st.zeroPages(), "file page 5 is zero and installed as the zero page");
+                assertTrue(st.p50Us() > 0 && st.p99Us() >= st.p50Us(), st.toString());
+                assertEquals(1, log.stats(2).faults(), "a window counts only its own faults");
+                // writes after the fault are private to the VMM
+                vmm.memory().set(JAVA_BYTE, 0, (byte) 42);
+                assertEquals(3, log.size(), "a written page that is present faults no more");
+            }
+        }
+    }
+
+    @Test
+    void reapsInstallSkipsPagesAlreadyFaultedAndLeavesMissesToTheServer() throws Exception {
+        try (Scratch s = new Scratch(); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(5).nextBytes(content);
+            Path file = s.write("memory", content);
+            List<PageRun> ws = List.of(new PageRun(0, 4), new PageRun(8, 2));
+            Path pages = s.dir().resolve("ws.pages");
+            WorkingSetFile.write(file, pages, ws);
+            assertEquals(6L * PAGE, Files.size(pages));
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                vmm.memory().get(JAVA_BYTE, 2L * PAGE); // faulted before the install: EEXIST, skipped
+                long installed = server.install(WorkingSetFile.read(pages, 6L * PAGE, arena), ws);
+                assertEquals(5, installed);
+                assertEquals(5, server.installedPages());
+                assertArrayEquals(content, vmm.memory().toArray(JAVA_BYTE), "every page has the file's content");
+                assertEquals(16 - 5, server.log().size(), "the pages outside the install faulted one by one, the installed ones never");
+            }
+        }
+    }
+
+    @Test
+    void theConcurrentInstallPutsZeroAndLoadingPagesInWithoutFaults() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(9).nextBytes(content);
+            java.util.Arrays.fill(content, 0, 2 * PAGE, (byte) 0);
+            Path file = s.write("memory", content);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                vmm.memory().get(JAVA_BYTE, 5L * PAGE); // a fault before the install reaches page 5
+                ConcurrentInstall.Result r = ConcurrentInstall.start(server, file, List.of(new PageRun(0, 2)),
+                        List.of(new PageRun(4, 4), new PageRun(10, 2))).get(10, TimeUnit.SECONDS);
+                assertEquals(2 + 3 + 2, r.pages(), "zero pages, then the loading set minus the faulted page");
+                int faults = server.log().size();
+                assertEquals(1, faults);
+                for (int p : new int[] {0, 1, 4, 6, 7, 10, 11}) {
+                    assertArrayEquals(java.util.Arrays.copyOfRange(content, p * PAGE, (p + 1) * PAGE),
+                            vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE), "page " + p);
+                }
+                assertEquals(faults, server.log().size(), "installed pages never fault");
+            }
+        }
+    }
+
+    @Test
+    void aServerThatDiesFailsAndStopsServing() throws Exception {
+        try (Scratch s = new Scratch()) {
+            Path file = s.randomFile("memory", 8, 3);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, new PageServer.Options(10_000, 1));
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 0)) {
+                vmm.memory().get(JAVA_BYTE, 0); // the one fault it serves before "crashing"
+                ExecutionException e = assertThrows(ExecutionException.class, () -> server.done().get(10, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("fault injection"), e.getCause().getMessage());
+            }
+        }
+    }
+
+    @Test
+    void aVmmThatNeverConnectsFailsTheServerInTime() throws Exception {
+        try (Scratch s = new Scratch()) {
+            Path file = s.randomFile("memory", 1, 3);
+            try (PageServer server = PageServer.start(s.dir().resolve("pf.sock"), file, new PageServer.Options(300, -1))) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> server.connected().get(10, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("no VMM connected"), e.getCause().getMessage());
+            }
+        }
+    }
+}
