@@ -70,7 +70,7 @@ public final class Invoker {
     /** Runs one invocation once the function has a free concurrency slot (bounded queue). */
     public InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
-        arrive(function);
+        arrive(function, mode);
         try (Admission.Ticket ticket = admission.enter(line(function, call))) {
             ticket.awaitTurn();
             return invokeOnce(function, event, mode, call);
@@ -78,12 +78,18 @@ public final class Invoker {
             countError(function, e);
             throw e;
         } finally {
-            dispatch.leave(function);
+            leave(function, mode);
         }
     }
 
-    /** Counts the call in flight, or refuses it at once when its function is overloaded. */
-    private void arrive(String function) {
+    /**
+     * Counts a warm call in flight, or refuses it at once when its function is overloaded. A call
+     * that names a restore mode restores its own VM whatever runs: it is a measurement of that
+     * path, not traffic, so it feeds neither the autoscaler nor the keep-alive policy (else a
+     * benchmark's cache drop would have the autoscaler restore behind its back).
+     */
+    private void arrive(String function, Mode mode) {
+        if (mode != Mode.WARM) return;
         try {
             dispatch.enter(function);
         } catch (ThawException e) {
@@ -92,15 +98,19 @@ public final class Invoker {
         }
     }
 
+    private void leave(String function, Mode mode) {
+        if (mode == Mode.WARM) dispatch.leave(function);
+    }
+
     /** Accepts an invocation to run in the background: it takes its queue place now (LIMIT if the queue is full). */
     public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
-        arrive(function);
+        arrive(function, mode);
         Admission.Ticket ticket;
         try {
             ticket = admission.enter(line(function, call));
         } catch (ThawException e) {
-            dispatch.leave(function);
+            leave(function, mode);
             countError(function, e);
             throw e;
         }
@@ -112,7 +122,7 @@ public final class Invoker {
                 countError(function, e);
                 throw e;
             } finally {
-                dispatch.leave(function);
+                leave(function, mode);
             }
         });
     }

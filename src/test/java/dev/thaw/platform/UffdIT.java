@@ -60,7 +60,9 @@ class UffdIT {
 
             JsonNode warm = client.invoke("hello", "warm", Json.parse("{\"name\":\"again\"}"));
             assertEquals("hello, again", warm.path("result").path("greeting").asText(), warm.toString());
-            assertTrue(warm.path("memory").path("uffd").path("faults").asLong() < uffd.path("faults").asLong() + 1, warm.toString());
+            // The instance's memory is in by now: a warm call faults on a few pages its own input
+            // touches (thaw mode installed nearly everything, so its restore may fault less than this).
+            assertTrue(warm.path("memory").path("uffd").path("faults").asLong() < 300, warm.toString());
             client.delete("/instances/" + warm.path("instance").asText());
         }
         JsonNode event = Json.parse("{\"size\": 3000, \"seed\": 2}");
