@@ -29,7 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * slow calls switches to a restore once that became faster. Restores for warm misses and the
  * autoscaler's prewarms take a {@link RestoreSlots} slot; explicitly asked restores (modes
  * {@code vanilla}, {@code reap}, … and {@code POST /prewarm}) do not, so benchmarks measure what
- * they ask for.
+ * they ask for; nor does a function's first instance, so functions starting together do not
+ * queue behind each other's restores. Restores beyond a function's first also wait for CPU
+ * headroom (half an idle core): on a saturated host a restore adds no capacity.
  */
 final class Dispatch {
     /** How a call got its instance, as the answer's {@code dispatch} says. */
