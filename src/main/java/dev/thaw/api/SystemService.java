@@ -52,11 +52,7 @@ final class SystemService implements ApiService {
     private Reply snapshotFile(io.helidon.webserver.http.ServerRequest req) throws IOException {
         String name = Requests.param(req, "name");
         String file = Requests.param(req, "file");
-        java.nio.file.Path dir = platform.snapshotDir(name);
-        if (!file.equals("manifest.json") && !java.util.Set.of("vmstate", "memory", "ws.json", "memory.sparse").contains(file)) {
-            throw dev.thaw.platform.ThawException.notFound("a snapshot has no file \"" + file + "\"");
-        }
-        java.nio.file.Path path = dir.resolve(file);
+        java.nio.file.Path path = platform.snapshotFile(name, file);
         if (!java.nio.file.Files.isRegularFile(path)) throw dev.thaw.platform.ThawException.notFound("the snapshot of " + name + " has no " + file);
         Map<String, String> q = Requests.query(req);
         long size = java.nio.file.Files.size(path);

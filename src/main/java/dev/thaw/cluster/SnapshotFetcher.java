@@ -100,6 +100,9 @@ public final class SnapshotFetcher {
             Manifest.FileEntry f = m.file(name);
             if (f != null) order.add(f);
         }
+        // Then whatever else the manifest names (ws.pages, REAP's contiguous working set, and files
+        // later formats add): a snapshot is installed only when every file it lists has arrived.
+        for (Manifest.FileEntry f : m.files()) if (!order.contains(f)) order.add(f);
         long[] loadingSetAt = {-1};
         for (Manifest.FileEntry f : order) {
             Manifest.FileEntry twin = m.file("memory.sparse");

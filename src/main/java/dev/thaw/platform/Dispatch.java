@@ -86,6 +86,17 @@ final class Dispatch {
         return scaling;
     }
 
+    /** Calls of the function waiting for an instance now (tests wait for a call to have queued). */
+    int waiting(String function) {
+        Fn f = fn(function);
+        lock.lock();
+        try {
+            return f.waiting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private Fn fn(String function) {
         return functions.computeIfAbsent(function, k -> new Fn());
     }

@@ -222,6 +222,18 @@ public final class Platform implements AutoCloseable {
         return registry.get(name).snapshot().dir();
     }
 
+    /**
+     * One file of a function's snapshot, for a peer that fetches it: {@code manifest.json} or a
+     * file the manifest names (NOT_FOUND otherwise), so the name is never a path of the caller's choosing.
+     */
+    public Path snapshotFile(String name, String file) {
+        var snapshot = registry.get(name).snapshot();
+        if (!file.equals("manifest.json") && snapshot.manifest().file(file) == null) {
+            throw ThawException.notFound("a snapshot has no file \"" + file + "\"");
+        }
+        return snapshot.dir().resolve(file);
+    }
+
     public void undeploy(String name) {
         registry.undeploy(name);
         dispatch.forget(name);

@@ -91,15 +91,12 @@ class JailIT {
         throw new IllegalStateException("no memory cgroup for " + pid);
     }
 
-    long idleVmmPid(String function) {
-        return platform.instances().stream().filter(i -> i.function().equals(function)).findFirst().orElseThrow().pid();
-    }
-
     @Test
     void aRestoredVmmIsJailed() throws Exception {
         assertTrue(platform.health().vmmJail().startsWith("on"), platform.health().vmmJail());
-        platform.invoke("probe", Json.parse("{\"v\": 1}"), Mode.VANILLA);
-        long pid = idleVmmPid("probe");
+        // The VM this vanilla call restored (another test may have left a faasnap-restored probe idle).
+        String id = platform.invoke("probe", Json.parse("{\"v\": 1}"), Mode.VANILLA).instance();
+        long pid = platform.instances().stream().filter(i -> i.id().equals(id)).findFirst().orElseThrow().pid();
         Map<String, String> st = status(pid);
         assertTrue(st.get("Name").startsWith("qemu"), st.get("Name"));
         assertNotEquals("0", st.get("Uid").split("\\s+")[0], "QEMU runs as root");

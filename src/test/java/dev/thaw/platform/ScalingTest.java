@@ -40,6 +40,12 @@ class ScalingTest {
             fake.launcher.awaitAtGate(1);
             // the one instance is busy; its calls took 5 ms, a restore is expected to take 500: wait
             Future<InvocationResult> second = threads.submit(() -> fake.platform.invoke("a", Json.object(), Mode.WARM));
+            // the gate opens only once the second call has decided to wait (else it may find the instance idle)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (fake.platform.dispatch().waiting("a") == 0) {
+                assertTrue(System.nanoTime() < deadline, "the second call never queued");
+                Thread.onSpinWait();
+            }
             int restores = fake.launcher.restores();
             fake.launcher.gate("g").countDown();
             assertEquals("idle", first.get(10, TimeUnit.SECONDS).dispatch());
