@@ -65,6 +65,7 @@ final class Dispatch {
         int inFlight;
         int waiting;
         int restoring;
+        boolean quiet; // its instances were stopped by hand: hold none for the autoscaler until the next call
         long idleSince = -1;
     }
 
@@ -126,6 +127,7 @@ final class Dispatch {
             }
             if (f.inFlight == 0 && f.idleSince >= 0) scaling.keepAlive().observeIdle(function, Duration.ofNanos(now - f.idleSince));
             f.inFlight++;
+            f.quiet = false;
             f.meter.change(now, +1);
         } finally {
             lock.unlock();
@@ -288,6 +290,32 @@ final class Dispatch {
     int desired(String function) {
         Fn f = functions.get(function);
         return f == null ? 0 : f.desired;
+    }
+
+    /**
+     * The function's instances were stopped by hand ({@code DELETE /instances/{id}}, a cache drop):
+     * until its next call the autoscaler holds none for it, so what an operator or a benchmark
+     * stopped is not restored behind its back. The keep-alive policy and {@code min_warm} still apply.
+     */
+    void quiet(String function) {
+        Fn f = fn(function);
+        lock.lock();
+        try {
+            f.quiet = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isQuiet(String function) {
+        Fn f = functions.get(function);
+        if (f == null) return false;
+        lock.lock();
+        try {
+            return f.quiet;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Nanoseconds since the function's last call ended; -1 while a call runs, {@code Long.MAX_VALUE} before any. */

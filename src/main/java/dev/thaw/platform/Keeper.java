@@ -111,7 +111,7 @@ final class Keeper implements AutoCloseable {
         long idleFor = dispatch.idleFor(fn, now); // -1: a call is running; Long.MAX_VALUE: none came yet
         // The autoscaler's count holds instances only while the function is serving; once it is
         // quiet, the keep-alive policy alone decides when its instances go.
-        boolean active = idleFor < dispatch.scaling().autoscaler().panicWindow().toNanos();
+        boolean active = idleFor < dispatch.scaling().autoscaler().panicWindow().toNanos() && !dispatch.isQuiet(fn);
         int minWarm = d.spec().minWarm();
         int floor = Math.max(minWarm, active ? desired : 0);
         KeepAlivePolicy.Windows w = dispatch.scaling().keepAlive().windows(fn);

@@ -278,6 +278,7 @@ public final class Platform implements AutoCloseable {
     }
 
     public void stopInstance(String id) {
+        instances.infos().stream().filter(i -> i.id().equals(id)).findFirst().ifPresent(i -> dispatch.quiet(i.function()));
         instances.stop(id);
     }
 
@@ -287,6 +288,7 @@ public final class Platform implements AutoCloseable {
      * every snapshot file and the root disk image from the page cache. Returns the files dropped.
      */
     public List<Path> dropPageCache(String function) {
+        dispatch.quiet(function);
         instances.stopIdle(function);
         restorer.awaitBackground(function);
         List<Path> files = snapshotFiles(function);

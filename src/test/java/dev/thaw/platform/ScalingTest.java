@@ -128,6 +128,23 @@ class ScalingTest {
     }
 
     @Test
+    void anInstanceStoppedByHandIsNotRestoredBehindTheOperatorsBack() {
+        try (FakePlatform fake = new FakePlatform(LIMITS, Duration.ofSeconds(60), 8,
+                new Scaling(0.5, 1, null, null, new FixedKeepAlive(Duration.ofSeconds(60)), null))) {
+            fake.deploy("a");
+            String id = fake.platform.invoke("a", Json.object(), Mode.WARM).instance();
+            fake.platform.stopInstance(id);
+            fake.advanceAndKeep(Duration.ofSeconds(1)); // the function is still active: the autoscaler would want one
+            assertEquals(0, fake.launcher.running());
+            fake.platform.invoke("a", Json.object(), Mode.WARM); // a new call ends the quiet
+            fake.platform.stopInstance(fake.platform.instances().getFirst().id());
+            fake.platform.invoke("a", Json.object(), Mode.WARM);
+            fake.advanceAndKeep(Duration.ofSeconds(1));
+            assertEquals(1, fake.launcher.running());
+        }
+    }
+
+    @Test
     void callsThatNameARestoreModeDoNotDriveTheAutoscaler() throws Exception {
         try (FakePlatform fake = new FakePlatform(LIMITS, Duration.ofSeconds(60), 8,
                 new Scaling(0.5, 1, null, null, new FixedKeepAlive(Duration.ofSeconds(60)), null))) {
