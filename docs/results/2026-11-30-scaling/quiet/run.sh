@@ -1,8 +1,8 @@
 #!/bin/bash
 # Issue 12's table on a quiet machine: hello, 4 prewarmed, Poisson stream, warm mode, 30 s per rate.
 set -u
-cd /work/main
-export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 PATH=/usr/lib/jvm/temurin-25-jdk-amd64/bin:$PATH
+cd "$(dirname "$0")/../../../.."   # the repository root
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64} PATH=/usr/lib/jvm/temurin-25-jdk-amd64/bin:$PATH
 P=18901; U=http://127.0.0.1:$P; OUT=/var/tmp/scale; mkdir -p $OUT
 java -jar target/thaw.jar serve -p $P --data-dir /var/tmp/m2/data --max-queue-wait 100 > $OUT/serve.log 2>&1 &
 D=$!
