@@ -266,9 +266,18 @@ final class InstanceManager {
     }
 
     void stop(String id) {
+        discard(find(id));
+    }
+
+    /** The function an instance runs (NOT_FOUND for an unknown id). */
+    String functionOf(String id) {
+        return find(id).function();
+    }
+
+    private Instance find(String id) {
         Instance inst = instances.get(id);
         if (inst == null) throw ThawException.notFound("no instance " + id);
-        discard(inst);
+        return inst;
     }
 
     List<Instance.Info> infos() {

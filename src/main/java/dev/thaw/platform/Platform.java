@@ -278,7 +278,7 @@ public final class Platform implements AutoCloseable {
     }
 
     public void stopInstance(String id) {
-        instances.infos().stream().filter(i -> i.id().equals(id)).findFirst().ifPresent(i -> dispatch.quiet(i.function()));
+        dispatch.quiet(instances.functionOf(id)); // before the stop: no keeper round may restore in between
         instances.stop(id);
     }
 

@@ -1,15 +1,13 @@
 package dev.thaw.vm;
 
+import dev.thaw.sys.HostCompiler;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -126,8 +124,8 @@ public final class Jail {
             int[] ids = ensureUser();
             Path dir = Files.createDirectories(o.cacheDir().resolve("jail"));
             Path root = Files.createDirectories(dir.resolve("root"));
-            Path lib = compile(dir, "readonly-open", true);
-            Path jailer = compile(dir, "jailer", false);
+            Path lib = HostCompiler.build("/jail/readonly-open.c", dir, "readonly-open", true);
+            Path jailer = HostCompiler.build("/jail/jailer.c", dir, "jailer", false);
             sweep(cg);
             Jail j = new Jail(true, "on (uid " + ids[0] + ", cgroup v" + cg.version() + ")", ids[0], ids[1], cg, lib, jailer, root,
                     o.memoryOverheadMib());
@@ -319,35 +317,6 @@ public final class Jail {
      * Compiles {@code jail/NAME.c} (a shared library or a program) once per source version into
      * the cache, with the host's {@code cc} (build-essential), so the jail needs no binary in the jar.
      */
-    private static Path compile(Path dir, String name, boolean library) throws IOException {
-        byte[] src;
-        try (InputStream in = Jail.class.getResourceAsStream("/jail/" + name + ".c")) {
-            if (in == null) throw new IOException("jail/" + name + ".c is missing from the jar");
-            src = in.readAllBytes();
-        }
-        String key;
-        try {
-            key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(src), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        Path out = dir.resolve(name + "-" + key + (library ? ".so" : ""));
-        if (Files.exists(out)) return out;
-        Path c = dir.resolve(name + "-" + key + ".c");
-        Files.write(c, src);
-        Path tmp = dir.resolve(out.getFileName() + ".tmp");
-        List<String> cmd = new ArrayList<>(List.of("cc", "-O2", "-Wall", "-o", tmp.toString(), c.toString()));
-        if (library) cmd.addAll(List.of("-shared", "-fPIC", "-ldl"));
-        Ran cc = run(cmd.toArray(String[]::new));
-        if (cc.code() != 0 || !Files.exists(tmp)) {
-            throw new IOException("cannot compile the jail's " + name + " (is cc installed? apt-get install gcc): " + cc.out().strip());
-        }
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        Files.delete(c);
-        return out;
-    }
-
     /** Removes the empty cgroups left by daemons that are gone (named {@code <daemon pid>-<vm id>}). */
     private static void sweep(Cgroups cg) {
         for (Path parent : cg.parents().values()) {
