@@ -160,12 +160,21 @@ final class InstanceManager {
     /** Returns a healthy instance to its function's idle stack, unless {@code cap} are idle already. */
     void release(Instance inst, int cap) {
         Deque<Instance> q = idleOf(inst.function());
-        if (closed || !inst.alive() || q.size() >= cap) {
+        boolean parked;
+        lock.lock(); // check and park as one step: two calls ending together must not both fit under the cap
+        try {
+            parked = !closed && inst.alive() && q.size() < cap;
+            if (parked) {
+                inst.markIdle(ticker.nanoTime());
+                q.addFirst(inst);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!parked) {
             discard(inst);
             return;
         }
-        inst.markIdle(ticker.nanoTime());
-        q.addFirst(inst);
         onIdle.run();
     }
 
