@@ -31,9 +31,28 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ITEMS 64
+
+/* THAW_JAIL_TRACE=1: one stderr line per step, "thaw-jailer-trace: STEP MONOTONIC_US DELTA_US",
+ * to see where a jailed start spends its time (stderr is the VM's qemu.log). Off, it costs a getenv. */
+static int tracing;
+static long long trace_last;
+
+static long long mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static void trace(const char *step) {
+    if (!tracing) return;
+    long long now = mono_us();
+    fprintf(stderr, "thaw-jailer-trace: %s %lld %lld\n", step, now, trace_last ? now - trace_last : 0);
+    trace_last = now;
+}
 
 static void die(const char *what, const char *arg) {
     fprintf(stderr, "thaw-jailer: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "", strerror(errno));
@@ -125,12 +144,17 @@ int main(int argc, char **argv) {
     }
     if (uid <= 0 || gid <= 0 || !root || i >= argc) usage("need --uid and --gid (not 0), --root and a command");
     char **cmd = argv + i;
+    const char *t = getenv("THAW_JAIL_TRACE");
+    tracing = t && !strcmp(t, "1");
+    trace("start");
 
     pid_t starter = getppid();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("prctl", "PDEATHSIG");
     if (getppid() != starter) _exit(1); /* the thread that started us is already gone */
     for (int k = 0; k < ncg; k++) write_file(cg[k], "0");
+    trace("cgroups-joined");
     if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)) die("unshare", NULL);
+    trace("unshared");
 
     pid_t child = fork();
     if (child < 0) die("fork", NULL);
@@ -144,20 +168,27 @@ int main(int argc, char **argv) {
     }
 
     /* PID 1 of the new namespaces, still root. */
+    trace("forked");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("prctl", "PDEATHSIG");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) die("make private", "/");
+    trace("made-private");
     if (mount("thaw-jail", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")) die("tmpfs", root);
+    trace("tmpfs");
     for (int k = 0; k < nro; k++) place(root, ro[k], MS_RDONLY | MS_NOSUID | MS_NODEV);
+    trace("ro-binds");
     for (int k = 0; k < ndev; k++) place(root, dev[k], MS_NOSUID | MS_NOEXEC);
     for (int k = 0; k < nrw; k++) place(root, rw[k], MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    trace("dev-rw-binds");
     if (chdir(root)) die("chdir", root);
     if (mkdir(".old", 0700)) die("mkdir", ".old");
     if (syscall(SYS_pivot_root, ".", ".old")) die("pivot_root", root);
     if (chdir("/")) die("chdir", "/");
     if (umount2("/.old", MNT_DETACH)) die("umount", "/.old");
     if (rmdir("/.old")) die("rmdir", "/.old");
+    trace("pivoted");
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL)) die("remount read-only", "/");
     if (sethostname("thaw-vm", 7)) die("sethostname", NULL);
+    trace("root-read-only");
 
     for (int cap = 0; cap <= 63; cap++) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL) die("drop capability", NULL);
@@ -170,6 +201,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < nenv; k++) {
         if (putenv((char *)env[k])) die("putenv", env[k]);
     }
+    trace("privileges-dropped");
     execvp(cmd[0], cmd);
     die("exec", cmd[0]);
     return 126;
