@@ -28,7 +28,7 @@ RNDRESEEDCRNG = 0x5207      # _IO('R', 7)
 KERNEL_SEED_BYTES = 64
 # Opened once at start-up, so it is part of every snapshot: a restored clone reseeds with two
 # ioctls and no open/close. Under TCG every kernel path a restored guest runs is translated
-# anew, and the path walk of an open costs more than the reseed itself.
+# anew, so each system call not made is code not translated on the first call's critical path.
 URANDOM_FD = None
 
 
@@ -37,10 +37,12 @@ def reseed(seed):
     Python's random module are copies. Mix the host's fresh bytes into the kernel's pool,
     credit them, and make the kernel rekey its generator now (not minutes later), so
     os.urandom, uuid4 and secrets differ between clones. Python's random takes its own part of
-    the host's bytes (an int seed: no hashing, no read of the kernel's generator); an older host
-    that sends only the kernel's part gets random seeded from the kernel as before."""
+    the host's bytes (an int seed: no hashing, no read of the kernel's generator). A seed of
+    only the kernel's part (an older host) gets the older, slower way: /dev/urandom opened
+    for the call and random seeded from the kernel."""
     kernel, own = seed[:KERNEL_SEED_BYTES], seed[KERNEL_SEED_BYTES:]
-    fd = URANDOM_FD if URANDOM_FD is not None else os.open("/dev/urandom", os.O_WRONLY)
+    legacy = len(own) < 16
+    fd = URANDOM_FD if URANDOM_FD is not None and not legacy else os.open("/dev/urandom", os.O_WRONLY)
     try:
         try:
             fcntl.ioctl(fd, RNDADDENTROPY, struct.pack("ii", len(kernel) * 8, len(kernel)) + kernel)
@@ -50,10 +52,10 @@ def reseed(seed):
     finally:
         if fd != URANDOM_FD:
             os.close(fd)
-    if len(own) >= 16:
-        random.seed(int.from_bytes(own, "big"))
-    else:
+    if legacy:
         random.seed()
+    else:
+        random.seed(int.from_bytes(own, "big"))
 
 
 def find_port():
