@@ -11,7 +11,8 @@ the vmm_start phase alone. Run as root on a host with thaw's jailer and shim com
 
 configs: setpriv (unjailed, -sandbox on: issue 10 with --vmm-jail off), setpriv-nosandbox (f6378fb),
 jail (thaw's jail as `thaw serve` uses it), jail-nosandbox, jail-noshim (memory file bound
-writable, no preload), jail-nocg (no cgroups), jail-pool (cgroups made ahead, only joined),
+writable, no preload), jail-nocg (no cgroups), jail-pool (cgroups made ahead, only joined), jail-weight (the VM's
+cpu.shares 1024 x (vCPUs + 1) and thaw-vms' 1024 x 2 x cores instead of 1024 each),
 true-setpriv / true-jail (the wrapper starting /bin/true: its own cost, to exit).
 With THAW_JAIL_TRACE the jailer's per-step lines are summarised too (median µs per step).
 """
@@ -33,11 +34,13 @@ def cgroup_parents():
         _, ctrls, path = line.rstrip("\n").split(":", 2)
         for c in ctrls.split(","):
             own[c] = path
-    return {c: os.path.join(CG, c, own.get(c, "/").lstrip("/"), "thaw-vms") for c in ("memory", "cpu", "pids")}
+    # A parent of its own beside thaw-vms (same depth), so changing its weight touches no daemon's VMs.
+    return {c: os.path.join(CG, c, own.get(c, "/").lstrip("/"), "thaw-vms-qs") for c in ("memory", "cpu", "pids")}
 
 
-def cgroup_create(name, mem_bytes=(256 + 192) << 20, vcpus=1):
-    """As dev.thaw.vm.Cgroups.create on v1: a group per hierarchy, limits written."""
+def cgroup_create(name, mem_bytes=(256 + 192) << 20, vcpus=1, shares=None):
+    """As dev.thaw.vm.Cgroups.create on v1: a group per hierarchy, limits written; with
+    shares=(parent, vm) also the CPU weights (cpu.shares) of thaw-vms and of the VM's group."""
     dirs = []
     for c, parent in cgroup_parents().items():
         os.makedirs(parent, exist_ok=True)
@@ -49,6 +52,9 @@ def cgroup_create(name, mem_bytes=(256 + 192) << 20, vcpus=1):
         elif c == "cpu":
             open(os.path.join(d, "cpu.cfs_period_us"), "w").write(str(PERIOD))
             open(os.path.join(d, "cpu.cfs_quota_us"), "w").write(str((vcpus + 1) * PERIOD))
+            if shares:
+                open(os.path.join(parent, "cpu.shares"), "w").write(str(shares[0]))
+                open(os.path.join(d, "cpu.shares"), "w").write(str(shares[1]))
         else:
             open(os.path.join(d, "pids.max"), "w").write(str(256 + 4 * vcpus))
     return dirs
@@ -123,7 +129,12 @@ def one(args, config, k, pool):
     if jailed and config not in ("jail-nocg",):
         if config == "jail-pool":
             cgroups = pool.pop()
+        elif config == "jail-weight":
+            cgroups = cgroup_create("%d-qs-%s-%d" % (os.getpid(), config, k), shares=(1024 * 2 * os.cpu_count(), 2048))
         else:
+            shares = os.path.join(cgroup_parents()["cpu"], "cpu.shares")
+            if os.path.exists(shares):  # the other configs get the default weight back
+                open(shares, "w").write("1024")
             cgroups = cgroup_create("%d-qs-%s-%d" % (os.getpid(), config, k))
     t["cgroups"] = time.monotonic() - t0
     sandbox = config not in ("setpriv-nosandbox", "jail-nosandbox")
@@ -225,6 +236,7 @@ def main():
                   + ", ".join("%s %d" % (n, statistics.median(s.get(n, 0) for s in traces[c])) for n in names))
     for group in pool:
         cgroup_remove(group)
+    cgroup_remove(list(cgroup_parents().values()))
 
 
 if __name__ == "__main__":
