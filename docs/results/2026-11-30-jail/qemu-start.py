@@ -13,7 +13,8 @@ configs: setpriv (unjailed, -sandbox on: issue 10 with --vmm-jail off), setpriv-
 jail (thaw's jail as `thaw serve` uses it), jail-nosandbox, jail-noshim (memory file bound
 writable, no preload), jail-nocg (no cgroups), jail-pool (cgroups made ahead, only joined), jail-weight (the VM's
 cpu.shares 1024 x (vCPUs + 1) and thaw-vms' 1024 x 2 x cores instead of 1024 each),
-true-setpriv / true-jail (the wrapper starting /bin/true: its own cost, to exit).
+true-setpriv / true-jail (the wrapper starting /bin/true: its own cost, to exit), jail2 (as jail
+with the jailer given by --jailer2, to compare two builds).
 With THAW_JAIL_TRACE the jailer's per-step lines are summarised too (median µs per step).
 """
 import argparse, glob, os, re, shutil, socket, statistics, subprocess, sys, time
@@ -93,7 +94,7 @@ def jail_argv(args, image, run, mem, vmstate, cgroups, shim):
     out = subprocess.run(["getent", "passwd", "thaw-vm"], capture_output=True, text=True).stdout.split(":")
     if len(out) > 3:
         uid, gid = int(out[2]), int(out[3])
-    a = [args.jailer, "--uid", str(uid), "--gid", str(gid)]
+    a = [args.jailer2 if args.config == "jail2" else args.jailer, "--uid", str(uid), "--gid", str(gid)]
     for d in cgroups:
         a += ["--cgroup", d + "/cgroup.procs"]
     a += ["--root", "/var/cache/thaw/jail/root"]
@@ -112,6 +113,7 @@ def jail_argv(args, image, run, mem, vmstate, cgroups, shim):
 
 
 def one(args, config, k, pool):
+    args.config = config
     run = "%s/run-%s-%d" % (HERE, config, k)
     shutil.rmtree(run, ignore_errors=True)
     os.makedirs(run)
@@ -202,6 +204,7 @@ def main():
     ap.add_argument("--configs", default="setpriv,setpriv-nosandbox,jail,jail-nosandbox,jail-noshim,jail-nocg,jail-pool")
     ap.add_argument("--image", default=max(glob.glob("/var/cache/thaw/images/*/"), key=os.path.getmtime).rstrip("/"))
     ap.add_argument("--jailer", default=max(glob.glob("/var/cache/thaw/jail/jailer-*"), key=os.path.getmtime))
+    ap.add_argument("--jailer2", help="a second jailer build, run as the config jail2 (as jail otherwise)")
     ap.add_argument("--shim", default=max(glob.glob("/var/cache/thaw/jail/readonly-open-*.so"), key=os.path.getmtime))
     args = ap.parse_args()
     os.makedirs(HERE, exist_ok=True)
