@@ -14,7 +14,7 @@ jail (thaw's jail as `thaw serve` uses it), jail-nosandbox, jail-noshim (memory 
 writable, no preload), jail-nocg (no cgroups), jail-pool (cgroups made ahead, only joined), jail-weight (the VM's
 cpu.shares 1024 x (vCPUs + 1) and thaw-vms' 1024 x 2 x cores instead of 1024 each),
 true-setpriv / true-jail (the wrapper starting /bin/true: its own cost, to exit), jail2 (as jail
-with the jailer given by --jailer2, to compare two builds).
+with the jailer given by --jailer2, to compare two builds), jail2-weight (both: this branch's jail).
 With THAW_JAIL_TRACE the jailer's per-step lines are summarised too (median µs per step).
 """
 import argparse, glob, os, re, shutil, socket, statistics, subprocess, sys, time
@@ -94,7 +94,7 @@ def jail_argv(args, image, run, mem, vmstate, cgroups, shim):
     out = subprocess.run(["getent", "passwd", "thaw-vm"], capture_output=True, text=True).stdout.split(":")
     if len(out) > 3:
         uid, gid = int(out[2]), int(out[3])
-    a = [args.jailer2 if args.config == "jail2" else args.jailer, "--uid", str(uid), "--gid", str(gid)]
+    a = [args.jailer2 if args.config in ("jail2", "jail2-weight") else args.jailer, "--uid", str(uid), "--gid", str(gid)]
     for d in cgroups:
         a += ["--cgroup", d + "/cgroup.procs"]
     a += ["--root", "/var/cache/thaw/jail/root"]
@@ -131,7 +131,7 @@ def one(args, config, k, pool):
     if jailed and config not in ("jail-nocg",):
         if config == "jail-pool":
             cgroups = pool.pop()
-        elif config == "jail-weight":
+        elif config in ("jail-weight", "jail2-weight"):
             cgroups = cgroup_create("%d-qs-%s-%d" % (os.getpid(), config, k), shares=(1024 * 2 * os.cpu_count(), 2048))
         else:
             shares = os.path.join(cgroup_parents()["cpu"], "cpu.shares")
