@@ -4,10 +4,11 @@ Protocol: one JSON object per line over the virtio-serial port named "thaw.agent
 Host -> guest requests carry an "id" and an "op":
   ping                          -> {"id", "ok": true, "pid", "function"}
   load  {function, files}       -> writes files (base64) to /tmp/fn/<name>, imports handler.py
-  invoke {event, clock_ns[, seed]} -> {"id", "ok", "result" | "error", "exec_ms", "start_ns", "end_ns"}
+  invoke {event, clock_ns[, seed]} -> {"id", "ok", "result" | "error", "exec_ms", "start_ns", "end_ns"[, "reseed_ms"]}
                                    a "seed" (base64, sent with the first call after a restore)
                                    reseeds the kernel's RNG and Python's, then runs the
-                                   handler's @thaw.after_restore hooks
+                                   handler's @thaw.after_restore hooks; "reseed_ms" is how
+                                   long both took
   before_snapshot               -> runs the handler's @thaw.before_snapshot hooks
 Guest -> host requests (a handler calling another function, see thaw.py) carry a "call" id:
   {"call": n, "op": "invoke", "function", "event", "async"} answered by {"reply": n, ...}.
@@ -24,21 +25,37 @@ RNDADDENTROPY = 0x40085203  # _IOW('R', 3, int[2])
 RNDRESEEDCRNG = 0x5207      # _IO('R', 7)
 
 
+KERNEL_SEED_BYTES = 64
+# Opened once at start-up, so it is part of every snapshot: a restored clone reseeds with two
+# ioctls and no open/close. Under TCG every kernel path a restored guest runs is translated
+# anew, so each system call not made is code not translated on the first call's critical path.
+URANDOM_FD = None
+
+
 def reseed(seed):
     """Every clone of a snapshot starts with the snapshot's RNG state: the kernel's pool and
     Python's random module are copies. Mix the host's fresh bytes into the kernel's pool,
     credit them, and make the kernel rekey its generator now (not minutes later), so
-    os.urandom, uuid4 and secrets differ between clones; then reseed Python's random from it."""
-    fd = os.open("/dev/urandom", os.O_WRONLY)
+    os.urandom, uuid4 and secrets differ between clones. Python's random takes its own part of
+    the host's bytes (an int seed: no hashing, no read of the kernel's generator). A seed of
+    only the kernel's part (an older host) gets the older, slower way: /dev/urandom opened
+    for the call and random seeded from the kernel."""
+    kernel, own = seed[:KERNEL_SEED_BYTES], seed[KERNEL_SEED_BYTES:]
+    legacy = len(own) < 16
+    fd = URANDOM_FD if URANDOM_FD is not None and not legacy else os.open("/dev/urandom", os.O_WRONLY)
     try:
         try:
-            fcntl.ioctl(fd, RNDADDENTROPY, struct.pack("ii", len(seed) * 8, len(seed)) + seed)
+            fcntl.ioctl(fd, RNDADDENTROPY, struct.pack("ii", len(kernel) * 8, len(kernel)) + kernel)
             fcntl.ioctl(fd, RNDRESEEDCRNG)
         except OSError:
-            os.write(fd, seed)  # mixed in without credit; the kernel rekeys on its own schedule
+            os.write(fd, kernel)  # mixed in without credit; the kernel rekeys on its own schedule
     finally:
-        os.close(fd)
-    random.seed()
+        if fd != URANDOM_FD:
+            os.close(fd)
+    if legacy:
+        random.seed()
+    else:
+        random.seed(int.from_bytes(own, "big"))
 
 
 def find_port():
@@ -158,16 +175,22 @@ class Agent:
                 time.clock_settime_ns(time.CLOCK_REALTIME, clock_ns)
         if self.handler is None:
             raise RuntimeError("no function loaded")
+        reseed_ms = None
         if req.get("seed"):
+            t0 = time.perf_counter()
             reseed(base64.b64decode(req["seed"]))
             _hooks("after_restore")
+            reseed_ms = (time.perf_counter() - t0) * 1000.0
         self.context.invocation = req.get("invocation")
         start_ns = time.time_ns()
         t0 = time.perf_counter()
         result = self.handler(req.get("event") or {})
         exec_ms = (time.perf_counter() - t0) * 1000.0
-        return {"ok": True, "result": result, "exec_ms": exec_ms,
-                "start_ns": start_ns, "end_ns": time.time_ns()}
+        reply = {"ok": True, "result": result, "exec_ms": exec_ms,
+                 "start_ns": start_ns, "end_ns": time.time_ns()}
+        if reseed_ms is not None:
+            reply["reseed_ms"] = reseed_ms
+        return reply
 
     def op_before_snapshot(self, req):
         _hooks("before_snapshot")
@@ -219,7 +242,11 @@ def _hooks(kind):
 
 
 def main():
-    global AGENT
+    global AGENT, URANDOM_FD
+    try:
+        URANDOM_FD = os.open("/dev/urandom", os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        URANDOM_FD = None  # reseed() opens it per call instead
     AGENT = Agent(Channel(find_port()))
     sys.modules["thaw_agent"] = sys.modules[__name__]
     AGENT.ch.send({"id": None, "op": "ready", "pid": os.getpid()})

@@ -24,8 +24,14 @@ final class GuestRequests {
     }
 
     private static final SecureRandom SEEDS = new SecureRandom();
-    /** Bytes of fresh entropy a restored clone mixes into its kernel pool (docs/design.md §5). */
-    static final int SEED_BYTES = 64;
+    /**
+     * Bytes of fresh entropy a restored clone gets (docs/design.md §5): the first 64 go to its
+     * kernel pool, the other 32 seed Python's {@code random} (its own bytes, not read back from
+     * the kernel's generator: one system call and a hash fewer for TCG to translate per restore).
+     * The system property {@code thaw.seed-bytes=64} sends the kernel's part only, which makes the
+     * agent reseed the older way: a measurement aid (docs/results/2026-11-30-jail), not a setting.
+     */
+    static final int SEED_BYTES = Math.max(64, Math.min(96, Integer.getInteger("thaw.seed-bytes", 96)));
 
     /** An invocation; it carries the host's clock, which a restored guest adopts (its own is the snapshot's). */
     static ObjectNode invoke(JsonNode event, String invocationId) {

@@ -151,6 +151,18 @@ public final class Invoker {
         return Double.isFinite(ms) ? Math.max(0, Math.min(ms, elapsed)) : 0;
     }
 
+    /**
+     * The guest's timing of a restored clone's reseed (and its after_restore hooks), untrusted like
+     * {@code exec_ms}: only for a request that carried a seed, and clamped to between 0 and the time
+     * not yet accounted for (neither a restore phase nor the handler); absent or not a number is none.
+     */
+    static Double reseedMs(JsonNode reply, boolean seeded, double guestExecMs, Timing.Clock clock) {
+        if (!seeded || !reply.path("reseed_ms").isNumber()) return null;
+        double ms = reply.path("reseed_ms").asDouble();
+        double unaccounted = clock.elapsedMs() - clock.coldStartMs() - guestExecMs;
+        return Double.isFinite(ms) ? Math.max(0, Math.min(ms, unaccounted)) : null;
+    }
+
     /** Counts a failed invocation by its error code (also for failures found before the platform saw it, e.g. a bad mode). */
     public void countError(String function, ThawException e) {
         metrics.increment("thaw_invocation_errors_total", "Failed invocations by error code",
@@ -197,13 +209,15 @@ public final class Invoker {
             int faultMark = attempt == null && inst.pageServer() != null ? inst.pageServer().log().size() : 0;
             inFlight.put(invocationId, new Call(span.beginGuestExec(), call.depth(), false));
             long sent = ticker.nanoTime();
-            JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId, inst.takeUnseeded()),
+            boolean seeded = inst.takeUnseeded();
+            JsonNode reply = inst.guest().request(GuestRequests.invoke(event, invocationId, seeded),
                     Duration.ofSeconds(d.spec().timeoutSeconds()));
             InvocationResult.MemoryStats memory = memoryStats(inst, before, d.plan(), faultMark);
             if (attempt != null) attempt.afterReply(clock);
             if (coldStart == null) dispatch.served(function, (ticker.nanoTime() - sent) / 1e6);
             else if (mode == Mode.WARM) dispatch.restoreTook(function, clock.elapsedMs());
-            Timing timing = clock.finish(guestExecMs(reply, clock));
+            double guestExec = guestExecMs(reply, clock);
+            Timing timing = clock.finish(guestExec, reseedMs(reply, seeded, guestExec, clock));
             Instance done = inst;
             inst = null;
             instances.release(done, Math.max(Math.max(config.maxIdlePerFunction(), d.spec().minWarm()), dispatch.desired(function)));

@@ -12,6 +12,8 @@ import java.util.Map;
  * Where an invocation's time went, in milliseconds. Phases that did not happen (no VMM start on
  * a warm call, no boot on a restore) are null and left out of the JSON. {@code hostOverhead} is
  * what remains of {@code total} after the named phases: agent round trip, scheduling, JSON.
+ * {@code reseed} is the guest's own timing of a restored clone's reseed and {@code after_restore}
+ * hooks (first call after a restore only), a named part of the total like {@code guest_exec}.
  *
  * <p>A prefetch that runs beside the restore (FaaSnap) is not a slice of {@code total}: the
  * answer never waits for it. When it finished before the answer, {@code prefetch} is its length
@@ -28,6 +30,7 @@ public record Timing(
         @JsonProperty("resume") Double resume,
         @JsonProperty("boot") Double boot,
         @JsonProperty("function_load") Double functionLoad,
+        @JsonProperty("reseed") Double reseed,
         @JsonProperty("guest_exec") double guestExec,
         @JsonProperty("host_overhead") double hostOverhead) {
 
@@ -106,13 +109,18 @@ public record Timing(
         }
 
         Timing finish(double guestExec) {
+            return finish(guestExec, null);
+        }
+
+        /** @param reseed the guest's reseed time (already bounded by the caller), or null when there was none */
+        Timing finish(double guestExec, Double reseed) {
             double total = (ticker.nanoTime() - startNanos) / 1e6;
-            double named = guestExec + coldStartMs();
+            double named = guestExec + coldStartMs() + (reseed == null ? 0 : reseed);
             long[] cp = concurrentPrefetch;
             Double prefetch = cp != null ? Double.valueOf((cp[1] - cp[0]) / 1e6) : ms(Phase.PREFETCH);
             Double prefetchEnd = cp != null ? Double.valueOf((cp[1] - startNanos) / 1e6) : null;
             return new Timing(total, ms(Phase.VMM_START), ms(Phase.STATE_LOAD), prefetch, prefetchEnd, ms(Phase.RESUME),
-                    ms(Phase.BOOT), ms(Phase.FUNCTION_LOAD), guestExec, Math.max(0, total - named));
+                    ms(Phase.BOOT), ms(Phase.FUNCTION_LOAD), reseed, guestExec, Math.max(0, total - named));
         }
     }
 }

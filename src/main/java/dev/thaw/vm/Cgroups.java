@@ -26,6 +26,17 @@ import java.util.Map;
  * tasks ({@code pids.max}). The kernel's OOM killer acts inside the group alone, so a VM that
  * goes past its memory is killed without touching the daemon or other VMs.
  *
+ * <p>CPU weights: a group is one entity to the scheduler, weighing its {@code cpu.shares} (v1,
+ * default 1024) or {@code cpu.weight} (v2, default 100) against its siblings, whatever the number
+ * of threads inside. Unjailed, each of QEMU's threads weighed a default task's 1024 against every
+ * other task in the daemon's group; with default weights every VM of the host would share one
+ * task's weight ({@code thaw-vms}) and each VM's busy threads one more. Under load that starves
+ * the VMs: with a load average of 11, QEMU's start took a median 310 ms in default-weight groups
+ * against 175 ms with the weights below (docs/results/2026-11-30-jail). So a VM's group weighs
+ * what its busy threads did, one default task per core it may use ({@code vcpus + 1}), and
+ * {@code thaw-vms} weighs two default tasks per host core: the VMs together count as much as two
+ * busy threads on every core, wherever the daemon runs.
+ *
  * @param version    {@code 1} or {@code 2}
  * @param parents    per hierarchy (v1: controller name; v2: {@code ""}), the directory the VMs' groups go in
  */
@@ -34,7 +45,20 @@ record Cgroups(int version, Map<String, Path> parents) {
     static final long CPU_PERIOD_US = 100_000;
 
     /** What one VM may use. */
-    record Limits(long memoryBytes, long cpuQuotaUs, int maxTasks) {}
+    record Limits(long memoryBytes, long cpuQuotaUs, int maxTasks) {
+        /** The cores the quota allows, at least one: the VM group's weight in default tasks. */
+        long cores() {
+            return Math.max(1, cpuQuotaUs / CPU_PERIOD_US);
+        }
+    }
+
+    /** v1 {@code cpu.shares} of one default task, and v2 {@code cpu.weight}'s default and maximum. */
+    static final long SHARES = 1024, WEIGHT = 100, MAX_WEIGHT = 10_000;
+
+    /** {@code thaw-vms}' weight in default tasks: two per host core. */
+    static long parentTasks() {
+        return 2L * Runtime.getRuntime().availableProcessors();
+    }
 
     /**
      * Finds the hierarchies under {@code root} (normally {@code /sys/fs/cgroup}) and the daemon's
@@ -81,8 +105,13 @@ record Cgroups(int version, Map<String, Path> parents) {
         try {
             for (Map.Entry<String, Path> e : parents.entrySet()) {
                 Path parent = e.getValue();
-                if (version == 2) delegate(parent);
-                else Files.createDirectories(parent);
+                if (version == 2) {
+                    delegate(parent);
+                    write(parent, "cpu.weight", Long.toString(Math.min(MAX_WEIGHT, WEIGHT * parentTasks())));
+                } else {
+                    Files.createDirectories(parent);
+                    if (e.getKey().equals("cpu")) write(parent, "cpu.shares", Long.toString(SHARES * parentTasks()));
+                }
                 Path dir = parent.resolve(name);
                 Files.createDirectory(dir);
                 dirs.add(dir);
@@ -90,12 +119,14 @@ record Cgroups(int version, Map<String, Path> parents) {
                     write(dir, "memory.max", Long.toString(limits.memoryBytes()));
                     if (Files.exists(dir.resolve("memory.swap.max"))) write(dir, "memory.swap.max", "0");
                     write(dir, "cpu.max", limits.cpuQuotaUs() + " " + CPU_PERIOD_US);
+                    write(dir, "cpu.weight", Long.toString(Math.min(MAX_WEIGHT, WEIGHT * limits.cores())));
                     write(dir, "pids.max", Integer.toString(limits.maxTasks()));
                 } else switch (e.getKey()) {
                     case "memory" -> write(dir, "memory.limit_in_bytes", Long.toString(limits.memoryBytes()));
                     case "cpu" -> {
                         write(dir, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_US));
                         write(dir, "cpu.cfs_quota_us", Long.toString(limits.cpuQuotaUs()));
+                        write(dir, "cpu.shares", Long.toString(SHARES * limits.cores()));
                     }
                     case "pids" -> write(dir, "pids.max", Integer.toString(limits.maxTasks()));
                     default -> { }

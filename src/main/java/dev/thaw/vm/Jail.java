@@ -21,16 +21,20 @@ import java.util.Set;
  * itself (the user, the cgroups, the preload library); nothing is done by hand.
  *
  * <p>How: QEMU's argv is wrapped by thaw's jailer ({@code jail/jailer.c}, compiled once into the
- * cache), which, as root, joins the VM's cgroups (so QEMU is limited from its first allocation),
- * enters the new namespaces and forks; the child builds the root in a tmpfs (read-only binds of
- * {@code /usr}, {@code ld.so.cache}, the image and snapshot files; four device nodes; writable
- * binds of the VM's run directory and, for a deploy, its snapshot directory), {@code pivot_root}s
- * into it, detaches the old root, remounts the new one read-only, drops every capability, takes
- * the uid and gid of {@value #USER}, sets no_new_privs and a parent-death signal, and execs QEMU.
+ * cache), which, as root, enters the new namespaces and forks; the child builds the root in a
+ * tmpfs (read-only binds of {@code /usr}, {@code ld.so.cache}, the image and snapshot files; four
+ * device nodes; writable binds of the VM's run directory and, for a deploy, its snapshot
+ * directory), {@code pivot_root}s into it, detaches the old root, remounts the new one read-only,
+ * drops every capability, takes the uid and gid of {@value #USER}, sets no_new_privs and a
+ * parent-death signal, and execs QEMU once the parent has moved it into the VM's cgroups (so QEMU
+ * is limited from its first instruction; the parent does that beside the child's set-up, because
+ * a cgroup v1 join waits for an RCU grace period, milliseconds on a loaded host).
+ * {@code THAW_JAIL_TRACE=1} logs each start's steps ({@link StartTrace}).
  * Host paths keep their names inside the jail, so QEMU's command line is unchanged. QEMU is PID 1
  * of its namespace and the jailer's only child: thaw records that child's pid (in the host's
  * namespace) as the VMM's, for pagemap and I/O statistics. A shell script of mount(8) calls did
- * the same in about 200 ms per VM; the jailer takes a few milliseconds.
+ * the same in about 200 ms per VM; the jailer takes about 4 ms on an idle host (docs/design.md
+ * §5, "Cost"). A VM's groups weigh what its threads weighed unjailed ({@link Cgroups}).
  *
  * <p>Snapshot files are mounted read-only. QEMU 7.2 still opens a {@code memory-backend-file}
  * read-write even for a private mapping (its {@code readonly=on} maps guest RAM read-only), so

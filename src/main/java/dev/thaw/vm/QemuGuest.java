@@ -120,12 +120,14 @@ public final class QemuGuest implements Guest {
     static QemuGuest start(String id, VmConfig config, Path runDir, Duration timeout, CallHandler calls, GuestLimits limits, Jail jail) {
         Process process = null;
         Jail.Cell cell = null;
+        StartTrace trace = new StartTrace();
         try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
              ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
             List<String> cmd = command(config, runDir);
             if (jail.enabled()) {
                 cell = jail.enter(id, config, runDir);
                 cmd = cell.wrap(cmd.subList(4, cmd.size())); // QEMU's own argv, without the unjailed setpriv prefix
+                trace.mark("cell");
             }
             Files.writeString(runDir.resolve("cmdline"), String.join(" ", cmd) + "\n");
             ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -133,8 +135,12 @@ public final class QemuGuest implements Guest {
                     .redirectOutput(runDir.resolve("qemu.log").toFile());
             environment(config, pb.environment());
             process = Spawner.start(pb, config.hugePageAdvice());
+            trace.mark("spawned");
             SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
+            trace.mark("qmp");
             SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
+            trace.mark("agent");
+            trace.log(id, runDir.resolve("qemu.log"));
             // Jailed, the process thaw started is unshare; QEMU, connected by now, is its only child.
             long vmmPid = cell == null ? process.pid() : Jail.childOf(process.pid());
             if (vmmPid < 0) throw new VmException.Died("the jailed QEMU exited before it could be found");

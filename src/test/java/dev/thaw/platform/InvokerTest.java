@@ -320,6 +320,23 @@ class InvokerTest {
     }
 
     @Test
+    void aClonesReseedTimeIsANamedPartOfTheTotalAndBoundedLikeExecMs() {
+        fake.deploy("hello");
+        fake.launcher.steps(new FakeLauncher.Steps(10, 2, 1, 50, 5, 40));
+        InvocationResult r = platform.invoke("hello", event("{\"claim_reseed_ms\": 3, \"claim_exec_ms\": 30}"), Mode.VANILLA);
+        assertEquals(3.0, r.timing().reseed());
+        assertEquals(r.timing().total(), 10 + 2 + 1 + 3 + 30 + r.timing().hostOverhead(), 0.001);
+        assertEquals(7.0, r.timing().hostOverhead(), 0.001, "reseed time is not host overhead");
+
+        InvocationResult lying = platform.invoke("hello", event("{\"claim_reseed_ms\": 1e9}"), Mode.VANILLA);
+        assertEquals(0.0, lying.timing().reseed(), 0.001, "no more than the time neither the restore nor the handler took (none here)");
+        assertEquals(0.0, platform.invoke("hello", event("{\"claim_reseed_ms\": -5}"), Mode.VANILLA).timing().reseed());
+        assertNull(platform.invoke("hello", event("{\"claim_reseed_ms\": \"soon\"}"), Mode.VANILLA).timing().reseed(), "not a number");
+        assertNull(platform.invoke("hello", event("{\"claim_reseed_ms\": 3}"), Mode.WARM).timing().reseed(),
+                "a warm call carried no seed, so it has no reseed time");
+    }
+
+    @Test
     void stepsAreScriptable() {
         fake.deploy("hello");
         fake.launcher.steps(new FakeLauncher.Steps(10, 2, 1, 50, 5, 40));

@@ -60,6 +60,9 @@ class CgroupsTest {
         assertEquals(Long.toString(300L << 20), Files.readString(root.resolve("memory/process_api/abc/thaw-vms/42-i-1/memory.limit_in_bytes")));
         assertEquals("200000", Files.readString(root.resolve("cpu/thaw-vms/42-i-1/cpu.cfs_quota_us")));
         assertEquals("100000", Files.readString(root.resolve("cpu/thaw-vms/42-i-1/cpu.cfs_period_us")));
+        assertEquals("2048", Files.readString(root.resolve("cpu/thaw-vms/42-i-1/cpu.shares")), "one default task per core it may use");
+        assertEquals(Long.toString(2048L * Runtime.getRuntime().availableProcessors()),
+                Files.readString(root.resolve("cpu/thaw-vms/cpu.shares")), "the VMs together: two default tasks per host core");
         assertEquals("260", Files.readString(root.resolve("pids/thaw-vms/42-i-1/pids.max")));
         assertEquals(root.resolve("pids/thaw-vms/42-i-1/cgroup.procs"), Cgroups.procsFiles(dirs).get(2));
     }
@@ -80,6 +83,9 @@ class CgroupsTest {
         assertEquals("+memory +cpu +pids", Files.readString(root.resolve("thaw.service/cgroup.subtree_control")));
         assertEquals(Long.toString(1L << 30), Files.readString(d.resolve("memory.max")));
         assertEquals("300000 100000", Files.readString(d.resolve("cpu.max")));
+        assertEquals("300", Files.readString(d.resolve("cpu.weight")));
+        assertEquals(Long.toString(Math.min(10_000, 200L * Runtime.getRuntime().availableProcessors())),
+                Files.readString(root.resolve("thaw.service/thaw-vms/cpu.weight")));
         assertEquals("264", Files.readString(d.resolve("pids.max")));
     }
 

@@ -145,6 +145,7 @@ public final class FakeGuest implements Guest {
         long execMs = launcher.steps().execMs();
         launcher.advanceMs(execMs);
         ObjectNode reply = Json.object().put("exec_ms", event.has("claim_exec_ms") ? event.path("claim_exec_ms").asDouble() : (double) execMs);
+        if (event.has("claim_reseed_ms")) reply.set("reseed_ms", event.get("claim_reseed_ms"));
         if (event.has("raise")) {
             reply.put("ok", false).set("error", Json.object().put("type", "ValueError")
                     .put("message", event.path("raise").asText()).put("traceback", "Traceback: ValueError"));

@@ -25,6 +25,7 @@ import java.util.function.LongConsumer;
  *   <li>{@code {"die": true}}: the VM dies during the call (a {@link VmException.Died});</li>
  *   <li>{@code {"gate": "name"}}: the call waits until the test opens that gate ({@link #gate});</li>
  *   <li>{@code {"claim_exec_ms": x}}: the guest reports {@code x} as its handler's time, true or not;</li>
+ *   <li>{@code {"claim_reseed_ms": x}}: the guest reports {@code x} (any JSON) as its reseed's time;</li>
  *   <li>{@code {"call": {"function": f, "event": e}}}: the handler calls another function through
  *       the platform, as {@code thaw.invoke} does, and returns that call's reply.</li>
  * </ul>
