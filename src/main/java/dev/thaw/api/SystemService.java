@@ -17,6 +17,7 @@ final class SystemService implements ApiService {
 
     private final Platform platform;
     private final List<Endpoint> endpoints;
+    private final TransferFault fault = TransferFault.fromSystemProperty();
 
     SystemService(Platform platform) {
         this.platform = platform;
@@ -67,6 +68,7 @@ final class SystemService implements ApiService {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(body);
             while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) { /* read on */ }
         }
+        if (fault != null) fault.apply(req.headers().first(io.helidon.http.HeaderNames.create(TransferFault.FETCHER_HEADER)).orElse(null), file, body);
         return Reply.bytes(Status.OK_200, "application/octet-stream", body)
                 .with(io.helidon.http.HeaderNames.create("X-Thaw-File-Size"), Long.toString(size));
     }

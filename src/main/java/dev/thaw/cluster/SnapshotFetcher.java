@@ -48,11 +48,42 @@ public final class SnapshotFetcher {
     /** Counts what a fetch did, for logs and the note's measurements. */
     public record Result(Manifest manifest, long bytes, int refetches, long millis, long loadingSetMillis) {}
 
+    /**
+     * In what order {@code memory.sparse} arrives: its loading set first (what a restore touches
+     * first, in first-touch order), or the whole file front to back (the baseline). {@code thaw
+     * serve --fetch-order}.
+     */
+    public enum Order {
+        WS_FIRST("ws-first"), WHOLE_FILE("whole-file");
+
+        private final String id;
+
+        Order(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static Order parse(String s) {
+            for (Order o : values()) if (o.id.equals(s)) return o;
+            throw new IllegalArgumentException("--fetch-order must be ws-first or whole-file, got \"" + s + "\"");
+        }
+    }
+
+    /** The request header a fetching node names itself in (peers log it; the testing-only corruption keys on it). */
+    public static final String FETCHER_HEADER = "X-Thaw-Fetcher";
+
     private final Source source;
     private final boolean workingSetFirst;
 
     public SnapshotFetcher(Source source) {
-        this(source, true);
+        this(source, Order.WS_FIRST);
+    }
+
+    public SnapshotFetcher(Source source, Order order) {
+        this(source, order == Order.WS_FIRST);
     }
 
     /** @param workingSetFirst false fetches every file in plain file order (the baseline the note compares against) */
@@ -63,11 +94,17 @@ public final class SnapshotFetcher {
 
     /** A source reading from the node at {@code baseUrl}; {@code token} (or null) is the cluster's API token. */
     public static Source http(HttpClient client, String baseUrl, dev.thaw.common.AuthToken token) {
+        return http(client, baseUrl, token, null);
+    }
+
+    /** As {@link #http(HttpClient, String, dev.thaw.common.AuthToken)}, naming the fetching node ({@code fetcher}, or null) to the peer. */
+    public static Source http(HttpClient client, String baseUrl, dev.thaw.common.AuthToken token, String fetcher) {
         return (function, file, offset, length) -> {
             URI uri = URI.create(baseUrl + "/snapshots/" + function + "/files/" + file + "?offset=" + offset + "&length=" + length);
             try {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60));
                 if (token != null) b.header("Authorization", token.bearer());
+                if (fetcher != null) b.header(FETCHER_HEADER, fetcher);
                 HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
                 if (r.statusCode() != 200) {
                     throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + new String(r.body()));

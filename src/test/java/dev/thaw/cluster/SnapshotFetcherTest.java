@@ -136,4 +136,11 @@ class SnapshotFetcherTest {
         IOException e = assertThrows(IOException.class, () -> new SnapshotFetcher(source(0)).fetch("hello", "snap-2", root.resolve("got")));
         assertTrue(e.getMessage().contains("snap-2"), e.getMessage());
     }
+
+    @Test
+    void fetchOrderParsesItsTwoNamesOnly() {
+        assertEquals(SnapshotFetcher.Order.WS_FIRST, SnapshotFetcher.Order.parse("ws-first"));
+        assertEquals(SnapshotFetcher.Order.WHOLE_FILE, SnapshotFetcher.Order.parse("whole-file"));
+        assertThrows(IllegalArgumentException.class, () -> SnapshotFetcher.Order.parse("WS_FIRST"));
+    }
 }
