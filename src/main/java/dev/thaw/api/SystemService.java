@@ -17,6 +17,7 @@ final class SystemService implements ApiService {
 
     private final Platform platform;
     private final List<Endpoint> endpoints;
+    private final TransferFault fault = TransferFault.fromSystemProperty();
 
     SystemService(Platform platform) {
         this.platform = platform;
@@ -46,8 +47,10 @@ final class SystemService implements ApiService {
     /**
      * A piece of one file of a function's snapshot ({@code manifest.json} or a file the manifest
      * names), {@code offset} and {@code length} bytes (at most 16 MiB): how a cluster node fetches
-     * a snapshot from a peer, the working set first. The manifest's checksums are the receiver's
-     * to check.
+     * a snapshot from a peer, the working set first. A standard {@code Range: bytes=A-B} header
+     * (one range; {@code A-}, {@code -N} too) asks for the same and is answered 206 with
+     * {@code Content-Range}, at most 16 MiB of it (the header says how much). The manifest's
+     * checksums are the receiver's to check.
      */
     private Reply snapshotFile(io.helidon.webserver.http.ServerRequest req) throws IOException {
         String name = Requests.param(req, "name");
@@ -56,19 +59,33 @@ final class SystemService implements ApiService {
         if (!java.nio.file.Files.isRegularFile(path)) throw dev.thaw.platform.ThawException.notFound("the snapshot of " + name + " has no " + file);
         Map<String, String> q = Requests.query(req);
         long size = java.nio.file.Files.size(path);
-        long offset = longParam(q, "offset", 0);
-        long length = longParam(q, "length", Math.min(size, MAX_PIECE));
-        if (offset < 0 || length < 0 || length > MAX_PIECE) {
-            throw dev.thaw.platform.ThawException.badRequest("offset must be >= 0 and length between 0 and " + MAX_PIECE);
+        String range = req.headers().first(io.helidon.http.HeaderNames.RANGE).orElse(null);
+        long offset, length;
+        if (range != null) {
+            if (q.containsKey("offset") || q.containsKey("length")) {
+                throw dev.thaw.platform.ThawException.badRequest("give a Range header or offset/length, not both");
+            }
+            long[] r = ByteRange.parse(range, size);
+            offset = r[0];
+            length = Math.min(r[1] - r[0], MAX_PIECE);
+        } else {
+            offset = longParam(q, "offset", 0);
+            length = longParam(q, "length", Math.min(size, MAX_PIECE));
+            if (offset < 0 || length < 0 || length > MAX_PIECE) {
+                throw dev.thaw.platform.ThawException.badRequest("offset must be >= 0 and length between 0 and " + MAX_PIECE);
+            }
+            length = Math.max(0, Math.min(length, size - offset));
         }
-        length = Math.max(0, Math.min(length, size - offset));
         byte[] body = new byte[(int) length];
         try (var ch = java.nio.channels.FileChannel.open(path)) {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(body);
             while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) { /* read on */ }
         }
-        return Reply.bytes(Status.OK_200, "application/octet-stream", body)
+        if (fault != null) fault.apply(req.headers().first(io.helidon.http.HeaderNames.create(TransferFault.FETCHER_HEADER)).orElse(null), file, body);
+        Reply reply = Reply.bytes(range != null ? Status.PARTIAL_CONTENT_206 : Status.OK_200, "application/octet-stream", body)
                 .with(io.helidon.http.HeaderNames.create("X-Thaw-File-Size"), Long.toString(size));
+        return range == null ? reply : reply.with(io.helidon.http.HeaderNames.CONTENT_RANGE,
+                "bytes " + offset + "-" + (offset + length - 1) + "/" + size);
     }
 
     private static long longParam(Map<String, String> q, String key, long dflt) {

@@ -3,6 +3,7 @@ package dev.thaw.cli;
 import dev.thaw.api.ApiServer;
 import dev.thaw.cluster.Etcd;
 import dev.thaw.cluster.NodeAgent;
+import dev.thaw.cluster.SnapshotFetcher;
 import dev.thaw.common.AuthToken;
 import dev.thaw.platform.Platform;
 import picocli.CommandLine.Command;
@@ -60,6 +61,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "at most this long. Default: ${DEFAULT-VALUE}.")
     int leaseTtlSeconds;
 
+    @Option(names = "--fetch-order", defaultValue = "ws-first", paramLabel = "ws-first|whole-file",
+            description = "How this node fetches a snapshot it lacks from a peer: ws-first sends the loading set (the pages a "
+                    + "restore touches first, in first-touch order) before the rest of memory.sparse; whole-file sends the file "
+                    + "front to back (the baseline, for measurements). Needs --cluster. Default: ${DEFAULT-VALUE}.")
+    String fetchOrder;
+
     @Mixin
     Boot boot;
 
@@ -68,6 +75,8 @@ final class ServeCommand implements Callable<Integer> {
         if (cluster == null && (nodeName != null || advertise != null)) {
             throw new IllegalArgumentException("--node-name and --advertise need --cluster");
         }
+        SnapshotFetcher.Order order = SnapshotFetcher.Order.parse(fetchOrder);
+        if (cluster == null && order != SnapshotFetcher.Order.WS_FIRST) throw new IllegalArgumentException("--fetch-order needs --cluster");
         if (leaseTtlSeconds < 2 || leaseTtlSeconds > 3600) throw new IllegalArgumentException("--lease-ttl must be 2..3600 seconds, got " + leaseTtlSeconds);
         Etcd etcd = cluster == null ? null : Etcd.connect(Etcd.parseEndpoints(cluster));
         Platform platform = boot.start();
@@ -89,7 +98,7 @@ final class ServeCommand implements Callable<Integer> {
                 }
             }
             NodeAgent agent = new NodeAgent(etcd, platform, new NodeAgent.Identity(name, advertise != null ? advertise : api.url(),
-                    boot.limits()), Duration.ofSeconds(leaseTtlSeconds), token).start();
+                    boot.limits()), Duration.ofSeconds(leaseTtlSeconds), token, order).start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> { agent.close(); etcd.close(); }));
             Boot.progress("node " + name + " joined the cluster at " + cluster);
         }

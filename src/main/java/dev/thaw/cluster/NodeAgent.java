@@ -57,6 +57,9 @@ public final class NodeAgent implements AutoCloseable {
     private final Platform platform;
     private final Identity id;
     private final Duration ttl;
+    private final SnapshotFetcher.Order order;
+    /** Per function, the last fetch's wall-clock stamps (epoch ms), exposed as gauges for measurements. */
+    private final Map<String, long[]> fetchStamps = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, String> synced = new ConcurrentHashMap<>();
     private final Set<String> fetching = ConcurrentHashMap.newKeySet();
@@ -76,11 +79,41 @@ public final class NodeAgent implements AutoCloseable {
 
     /** @param token the API token every node of the cluster shares (peers send it to fetch snapshots), or null */
     public NodeAgent(Etcd etcd, Platform platform, Identity id, Duration ttl, dev.thaw.common.AuthToken token) {
+        this(etcd, platform, id, ttl, token, SnapshotFetcher.Order.WS_FIRST);
+    }
+
+    /** @param order in what order peer snapshots arrive ({@code thaw serve --fetch-order}) */
+    public NodeAgent(Etcd etcd, Platform platform, Identity id, Duration ttl, dev.thaw.common.AuthToken token,
+                     SnapshotFetcher.Order order) {
+        this.order = order;
         this.token = token;
         this.etcd = etcd;
         this.platform = platform;
         this.id = id;
         this.ttl = ttl;
+        registerGauges();
+    }
+
+    /**
+     * The last fetch of each function as wall-clock gauges (epoch milliseconds: when it started,
+     * when its loading set was complete, when it was installed), so a measurement can put a
+     * client's first answer on the same clock; counters for fetches and checksum refetches.
+     */
+    private void registerGauges() {
+        String[] names = {"thaw_snapshot_fetch_started_ms", "thaw_snapshot_fetch_loading_set_ms", "thaw_snapshot_fetch_installed_ms"};
+        String[] help = {"When the last peer fetch of the function's snapshot started (Unix epoch ms)",
+                "When that fetch's loading set was complete (Unix epoch ms; absent when fetched whole-file)",
+                "When that fetch was verified and installed (Unix epoch ms)"};
+        for (int i = 0; i < names.length; i++) {
+            int at = i;
+            platform.metrics().gauge(names[i], help[i], () -> {
+                Map<String, Long> out = new HashMap<>();
+                fetchStamps.forEach((f, s) -> {
+                    if (s[at] > 0) out.put(dev.thaw.platform.Metrics.labels("function", f), s[at]);
+                });
+                return out;
+            });
+        }
     }
 
     public NodeAgent start() {
@@ -258,17 +291,30 @@ public final class NodeAgent implements AutoCloseable {
         Exception last = null;
         for (String peer : peers) {
             Path staging = platform.newStaging(r.name());
+            long[] stamps = {System.currentTimeMillis(), 0, 0};
+            fetchStamps.put(r.name(), stamps);
+            LOG.log(System.Logger.Level.INFO, "fetching " + r.name() + " snapshot " + r.snapshotId() + " from " + peer + " (" + order.id() + ")");
             try {
                 Bundles.decode(bundle, r.codeHash()).writeTo(staging.resolve("code"));
-                SnapshotFetcher.Result res = new SnapshotFetcher(SnapshotFetcher.http(http, peer, token))
+                SnapshotFetcher.Result res = new SnapshotFetcher(SnapshotFetcher.http(http, peer, token, id.name()), order)
                         .fetch(r.name(), r.snapshotId(), staging.resolve("snapshot"));
                 platform.install(r.name(), staging);
+                stamps[2] = System.currentTimeMillis();
+                if (res.loadingSetMillis() >= 0) stamps[1] = stamps[0] + res.loadingSetMillis();
                 synced.put(r.name(), r.snapshotId());
+                String labels = dev.thaw.platform.Metrics.labels("function", r.name());
+                platform.metrics().increment("thaw_snapshot_fetches_total", "Snapshots fetched from a peer and installed", labels);
+                for (int i = 0; i < res.refetches(); i++) {
+                    platform.metrics().increment("thaw_snapshot_fetch_retries_total",
+                            "Snapshot files fetched again because they failed the manifest's checksum", labels);
+                }
                 LOG.log(System.Logger.Level.INFO, "fetched " + r.name() + " from " + peer + ": " + res.bytes() + " bytes in "
                         + res.millis() + " ms (loading set after " + res.loadingSetMillis() + " ms), " + res.refetches() + " refetches");
                 return;
             } catch (Exception e) {
                 last = e;
+                platform.metrics().increment("thaw_snapshot_fetch_failures_total", "Peer fetches that failed (the next peer is tried)",
+                        dev.thaw.platform.Metrics.labels("function", r.name()));
                 dev.thaw.common.FileTrees.delete(staging);
             }
         }

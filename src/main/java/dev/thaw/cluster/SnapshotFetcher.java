@@ -1,6 +1,7 @@
 package dev.thaw.cluster;
 
 import dev.thaw.common.Json;
+import dev.thaw.memory.FetchProgress;
 import dev.thaw.snapshot.Manifest;
 
 import java.io.IOException;
@@ -48,11 +49,42 @@ public final class SnapshotFetcher {
     /** Counts what a fetch did, for logs and the note's measurements. */
     public record Result(Manifest manifest, long bytes, int refetches, long millis, long loadingSetMillis) {}
 
+    /**
+     * In what order {@code memory.sparse} arrives: its loading set first (what a restore touches
+     * first, in first-touch order), or the whole file front to back (the baseline). {@code thaw
+     * serve --fetch-order}.
+     */
+    public enum Order {
+        WS_FIRST("ws-first"), WHOLE_FILE("whole-file");
+
+        private final String id;
+
+        Order(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static Order parse(String s) {
+            for (Order o : values()) if (o.id.equals(s)) return o;
+            throw new IllegalArgumentException("--fetch-order must be ws-first or whole-file, got \"" + s + "\"");
+        }
+    }
+
+    /** The request header a fetching node names itself in (peers log it; the testing-only corruption keys on it). */
+    public static final String FETCHER_HEADER = "X-Thaw-Fetcher";
+
     private final Source source;
     private final boolean workingSetFirst;
 
     public SnapshotFetcher(Source source) {
-        this(source, true);
+        this(source, Order.WS_FIRST);
+    }
+
+    public SnapshotFetcher(Source source, Order order) {
+        this(source, order == Order.WS_FIRST);
     }
 
     /** @param workingSetFirst false fetches every file in plain file order (the baseline the note compares against) */
@@ -63,11 +95,17 @@ public final class SnapshotFetcher {
 
     /** A source reading from the node at {@code baseUrl}; {@code token} (or null) is the cluster's API token. */
     public static Source http(HttpClient client, String baseUrl, dev.thaw.common.AuthToken token) {
+        return http(client, baseUrl, token, null);
+    }
+
+    /** As {@link #http(HttpClient, String, dev.thaw.common.AuthToken)}, naming the fetching node ({@code fetcher}, or null) to the peer. */
+    public static Source http(HttpClient client, String baseUrl, dev.thaw.common.AuthToken token, String fetcher) {
         return (function, file, offset, length) -> {
             URI uri = URI.create(baseUrl + "/snapshots/" + function + "/files/" + file + "?offset=" + offset + "&length=" + length);
             try {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60));
                 if (token != null) b.header("Authorization", token.bearer());
+                if (fetcher != null) b.header(FETCHER_HEADER, fetcher);
                 HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
                 if (r.statusCode() != 200) {
                     throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + new String(r.body()));
@@ -85,6 +123,19 @@ public final class SnapshotFetcher {
      * {@code snapshotId}; returns what it did.
      */
     public Result fetch(String function, String snapshotId, Path dir) throws IOException {
+        return fetch(function, snapshotId, dir, f -> null);
+    }
+
+    /**
+     * As {@link #fetch(String, String, Path)}, publishing the arrival of the files for which
+     * {@code progressFor} gives a {@link FetchProgress} (null: not watched): such a file is sized
+     * at once, each piece is marked present once written, and before each piece the pages a
+     * reader is waiting for ({@link FetchProgress#nextDemanded}) are fetched first, in pieces of
+     * {@link #DEMAND_PIECE}. A watched file that fails its checksum fails its progress (whoever
+     * read it early read unchecked bytes) before it is fetched again.
+     */
+    public Result fetch(String function, String snapshotId, Path dir,
+                        java.util.function.Function<Manifest.FileEntry, FetchProgress> progressFor) throws IOException {
         long t0 = System.nanoTime();
         byte[] manifestBytes = readWhole(function, "manifest.json");
         Manifest m = Json.MAPPER.readValue(manifestBytes, Manifest.class);
@@ -113,11 +164,16 @@ public final class SnapshotFetcher {
             }
             List<long[]> first = workingSetFirst && f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
                     ? loadingSet(dir.resolve("ws.json")) : List.of();
+            FetchProgress progress = progressFor.apply(f);
             for (int attempt = 1; ; attempt++) {
                 bytes += fetchFile(function, f, dir.resolve(f.name()), first,
-                        () -> loadingSetAt[0] = loadingSetAt[0] < 0 ? (System.nanoTime() - t0) / 1_000_000 : loadingSetAt[0]);
+                        () -> loadingSetAt[0] = loadingSetAt[0] < 0 ? (System.nanoTime() - t0) / 1_000_000 : loadingSetAt[0],
+                        attempt == 1 ? progress : null);
                 String crc = crc32c(dir.resolve(f.name()));
                 if (crc.equals(f.crc32c())) break;
+                if (progress != null && attempt == 1) {
+                    progress.fail(new IOException(f.name() + " of " + function + " failed its checksum; early readers read bad bytes"));
+                }
                 LOG.log(System.Logger.Level.WARNING, "fetched " + function + "/" + f.name() + " fails its checksum (crc32c " + crc
                         + ", manifest says " + f.crc32c() + "), attempt " + attempt + " of " + ATTEMPTS);
                 if (attempt == ATTEMPTS) {
@@ -147,23 +203,32 @@ public final class SnapshotFetcher {
     }
 
     /** Writes the file in pieces, {@code first} ranges (offset, length) before the rest; returns bytes transferred. */
-    private long fetchFile(String function, Manifest.FileEntry f, Path target, List<long[]> first, Runnable firstDone) throws IOException {
+    private long fetchFile(String function, Manifest.FileEntry f, Path target, List<long[]> first, Runnable firstDone,
+                           FetchProgress progress) throws IOException {
         long transferred = 0;
         long pages = (f.size() + PAGE - 1) / PAGE;
         java.util.BitSet done = new java.util.BitSet((int) pages);
         try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.truncate(0);
+            Piece piece = (offset, length) -> {
+                long n = piece(function, f, ch, offset, length);
+                if (progress != null) progress.markPresent(offset, length);
+                return n;
+            };
+            // A watched file has its full size from the start: a reader's pread of a hole not yet
+            // written must read zeros only where the page really is zero, never past the end.
+            if (progress != null && f.size() > 0) ch.write(ByteBuffer.wrap(new byte[1]), f.size() - 1);
             // The loading set, run by run in the order the guest first touched it (runs closer than GAP merged).
             for (long[] run : merge(first)) {
                 long from = run[0] / PAGE, to = Math.min(pages, (run[0] + run[1] + PAGE - 1) / PAGE);
-                transferred += range(function, f, ch, done, from, to);
+                transferred += range(piece, progress, f, done, from, to);
             }
             if (!first.isEmpty()) firstDone.run();
             // The rest, in file order, in pieces of at most PIECE over the pages not fetched yet.
             for (int p = done.nextClearBit(0); p < pages; p = done.nextClearBit(p)) {
                 int end = Math.min(done.nextSetBit(p) < 0 ? (int) pages : done.nextSetBit(p), p + PIECE / PAGE);
-                transferred += range(function, f, ch, done, p, end);
+                transferred += range(piece, progress, f, done, p, end);
                 p = end;
             }
             // Trailing holes: the file must have the manifest's size even if its end is zeros.
@@ -202,16 +267,36 @@ public final class SnapshotFetcher {
         return out;
     }
 
-    /** Fetches pages [from, to) not yet done, in pieces of at most PIECE; returns the bytes transferred. */
-    private long range(String function, Manifest.FileEntry f, FileChannel ch, java.util.BitSet done, long from, long to) throws IOException {
+    /** Pages a reader's fault brings ahead of the plan: up to 64 KiB from the page it waits for. */
+    static final int DEMAND_PIECE = 64 << 10;
+
+    /** One request's bytes written into the file at {@code offset}; returns the bytes transferred. */
+    private interface Piece {
+        long get(long offset, int length) throws IOException;
+    }
+
+    /**
+     * Fetches pages [from, to) not yet done, in pieces of at most PIECE; before each piece, the
+     * pages a reader waits for (a {@code progress} demand). Returns the bytes transferred.
+     */
+    private long range(Piece piece, FetchProgress progress, Manifest.FileEntry f, java.util.BitSet done, long from, long to)
+            throws IOException {
         long transferred = 0;
+        long pages = (f.size() + PAGE - 1) / PAGE;
         for (long p = from; p < to; ) {
+            for (long d; progress != null && (d = progress.nextDemanded()) >= 0; ) {
+                if (d >= pages || done.get((int) d)) { progress.markPresent(d * PAGE, PAGE); continue; } // here already: wake the reader
+                long e = d, b = Math.min(pages, d + DEMAND_PIECE / PAGE);
+                while (e < b && !done.get((int) e)) e++;
+                transferred += piece.get(d * PAGE, (int) Math.min((e - d) * PAGE, f.size() - d * PAGE));
+                done.set((int) d, (int) e);
+            }
             if (done.get((int) p)) { p++; continue; }
             long end = p;
             while (end < to && !done.get((int) end) && (end - p) * PAGE < PIECE) end++;
             long offset = p * PAGE;
             int length = (int) Math.min((end - p) * PAGE, f.size() - offset);
-            transferred += piece(function, f, ch, offset, length);
+            transferred += piece.get(offset, length);
             done.set((int) p, (int) end);
             p = end;
         }

@@ -54,6 +54,7 @@ public final class PageServer implements AutoCloseable {
     private final Path socket;
     private final Path memoryFile;
     private final Options options;
+    private final PageAvailability availability;
     private final Native.Fd listener;
     private final Native.Fd file;
     private final long fileSize;
@@ -69,10 +70,11 @@ public final class PageServer implements AutoCloseable {
     private volatile long peerPid = -1;
     private volatile byte[] handshake;
 
-    private PageServer(Path socket, Path memoryFile, Options options) throws IOException {
+    private PageServer(Path socket, Path memoryFile, Options options, PageAvailability availability) throws IOException {
         this.socket = socket;
         this.memoryFile = memoryFile;
         this.options = options;
+        this.availability = availability;
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
         this.file = Native.open(memoryFile, Native.O_RDONLY | Native.O_CLOEXEC);
@@ -89,7 +91,15 @@ public final class PageServer implements AutoCloseable {
 
     /** Listens on {@code socket} and serves, from {@code memoryFile}, the VMM that connects there. */
     public static PageServer start(Path socket, Path memoryFile, Options options) throws IOException {
-        PageServer s = new PageServer(socket, memoryFile, options);
+        return start(socket, memoryFile, options, PageAvailability.COMPLETE);
+    }
+
+    /**
+     * As {@link #start(Path, Path, Options)}, for a memory file that may still be arriving: a fault
+     * first waits until {@code availability} has its page (docs/cluster.md, early restore).
+     */
+    public static PageServer start(Path socket, Path memoryFile, Options options, PageAvailability availability) throws IOException {
+        PageServer s = new PageServer(socket, memoryFile, options, availability);
         s.thread.start();
         return s;
     }
@@ -198,6 +208,7 @@ public final class PageServer implements AutoCloseable {
      */
     private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset, long t0)
             throws IOException {
+        availability.await(fileOffset, PAGE); // a no-op unless the file is still being fetched
         long n = Native.readFully(file, page, fileOffset);
         if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
         boolean zero = isZero(page);

@@ -101,6 +101,26 @@ class ApiServerTest {
     }
 
     @Test
+    void snapshotFilesAnswerAStandardRangeWith206() throws Exception {
+        api.fake.deploy("ranged");
+        long size = java.nio.file.Files.size(api.fake.platform.snapshotDir("ranged").resolve("memory"));
+        Answer piece = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/snapshots/ranged/files/memory")).header("Range", "bytes=4096-4195").GET());
+        assertEquals(206, piece.status());
+        assertEquals(100, piece.body().length());
+        assertEquals("bytes 4096-4195/" + size, piece.header("Content-Range"));
+        Answer tail = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/snapshots/ranged/files/memory")).header("Range", "bytes=-10").GET());
+        assertEquals("bytes " + (size - 10) + "-" + (size - 1) + "/" + size, tail.header("Content-Range"));
+        Answer past = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/snapshots/ranged/files/memory")).header("Range", "bytes=" + size + "-").GET());
+        assertEquals(416, past.status());
+        assertEquals("bytes */" + size, past.header("Content-Range"));
+        assertEquals("range_not_satisfiable", past.errorCode());
+        Answer two = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/snapshots/ranged/files/memory")).header("Range", "bytes=0-1,5-6").GET());
+        assertEquals("bad_request", two.errorCode(), "one range only");
+        Answer both = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/snapshots/ranged/files/memory?offset=0")).header("Range", "bytes=0-1").GET());
+        assertEquals("bad_request", both.errorCode());
+    }
+
+    @Test
     void functionsAreListedAndShown() {
         api.fake.deploy("listed");
         Answer list = api.get("/functions");

@@ -103,6 +103,11 @@ class ClusterTest {
         assertEquals("a", r.origin());
         assertNotNull(etcd.get(Etcd.BUNDLES + r.codeHash()));
         assertEquals(snap, b.fake().platform.function("hello").snapshot().snapshotId(), "b fetched a's snapshot");
+        String metrics = b.fake().platform.metrics().render();
+        assertTrue(metrics.contains("thaw_snapshot_fetches_total{function=\"hello\"} 1.0"), metrics);
+        assertTrue(metrics.contains("thaw_snapshot_fetch_installed_ms{function=\"hello\"}"), "the fetch's stamps are exposed");
+        assertFalse(metrics.contains("thaw_snapshot_fetch_retries_total"), "nothing was refetched");
+        assertFalse(a.fake().platform.metrics().render().contains("thaw_snapshot_fetches_total{"), "a built it, fetched nothing");
         assertEquals(200, post(b.api().url() + "/functions/hello/invoke?mode=vanilla", "{\"x\": 1}").statusCode());
 
         b.fake().platform.undeploy("hello"); // through b: the cluster forgets it, then a removes its copy

@@ -136,4 +136,45 @@ class SnapshotFetcherTest {
         IOException e = assertThrows(IOException.class, () -> new SnapshotFetcher(source(0)).fetch("hello", "snap-2", root.resolve("got")));
         assertTrue(e.getMessage().contains("snap-2"), e.getMessage());
     }
+
+    @Test
+    void fetchOrderParsesItsTwoNamesOnly() {
+        assertEquals(SnapshotFetcher.Order.WS_FIRST, SnapshotFetcher.Order.parse("ws-first"));
+        assertEquals(SnapshotFetcher.Order.WHOLE_FILE, SnapshotFetcher.Order.parse("whole-file"));
+        assertThrows(IllegalArgumentException.class, () -> SnapshotFetcher.Order.parse("WS_FIRST"));
+    }
+
+    @Test
+    void aPageAReaderWaitsForIsFetchedBeforeThePlannedOrder() throws IOException {
+        writePeer();
+        Path dir = root.resolve("got");
+        dev.thaw.memory.FetchProgress[] progress = new dev.thaw.memory.FetchProgress[1];
+        SnapshotFetcher.Source plain = source(0);
+        SnapshotFetcher.Source faulting = (function, file, offset, length) -> {
+            byte[] b = plain.read(function, file, offset, length);
+            // the first piece of memory is being written while a restore faults on page 4000
+            if (file.equals("memory") && offset == 0) progress[0].demand(4000L * 4096, 4096);
+            return b;
+        };
+        new SnapshotFetcher(faulting, SnapshotFetcher.Order.WHOLE_FILE).fetch("hello", "snap-1", dir, f -> {
+            if (!f.name().equals("memory")) return null;
+            return progress[0] = new dev.thaw.memory.FetchProgress(f.size(), java.time.Duration.ofSeconds(30));
+        });
+        List<String> memory = reads.stream().filter(r -> r.startsWith("memory@")).toList();
+        assertEquals(List.of("memory@0", "memory@" + 4000L * 4096), memory.subList(0, 2), "the demanded page came next: " + memory);
+        assertEquals(memory.size(), memory.stream().distinct().count(), "no piece fetched twice: " + memory);
+        assertTrue(progress[0].complete());
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(dir.resolve("memory")));
+    }
+
+    @Test
+    void aWatchedFileThatFailsItsChecksumFailsItsEarlyReaders() throws IOException {
+        writePeer();
+        dev.thaw.memory.FetchProgress[] progress = new dev.thaw.memory.FetchProgress[1];
+        SnapshotFetcher.Result r = new SnapshotFetcher(source(1)).fetch("hello", "snap-1", root.resolve("got"), f ->
+                f.name().equals("memory") ? progress[0] = new dev.thaw.memory.FetchProgress(f.size(), java.time.Duration.ofSeconds(30)) : null);
+        assertEquals(1, r.refetches());
+        IOException e = assertThrows(IOException.class, () -> progress[0].await(0, 4096));
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+    }
 }

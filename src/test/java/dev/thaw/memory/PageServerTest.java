@@ -61,6 +61,37 @@ class PageServerTest {
     }
 
     @Test
+    void aFaultOnAPageStillBeingFetchedWaitsForIt() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[8 * PAGE];
+            new java.util.SplittableRandom(11).nextBytes(content);
+            byte[] arrived = content.clone();
+            java.util.Arrays.fill(arrived, 5 * PAGE, 6 * PAGE, (byte) 0); // page 5 is not here yet: a hole
+            Path file = s.write("memory.sparse", arrived);
+            FetchProgress progress = new FetchProgress(8 * PAGE, java.time.Duration.ofSeconds(30));
+            progress.markPresent(0, 5 * PAGE);
+            progress.markPresent(6 * PAGE, 2 * PAGE);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT, progress);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                assertArrayEquals(java.util.Arrays.copyOfRange(content, PAGE, 2 * PAGE),
+                        vmm.memory().asSlice(PAGE, PAGE).toArray(JAVA_BYTE), "an arrived page is served at once");
+                java.util.concurrent.CompletableFuture<byte[]> guest = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> vmm.memory().asSlice(5L * PAGE, PAGE).toArray(JAVA_BYTE));
+                FetchProgressTest.awaitDemand(progress, 5);
+                assertTrue(!guest.isDone(), "the fault waits for its page");
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(java.nio.ByteBuffer.wrap(content, 5 * PAGE, PAGE), 5L * PAGE); // the fetch writes it...
+                }
+                progress.markPresent(5L * PAGE, PAGE); // ...and says so
+                assertArrayEquals(java.util.Arrays.copyOfRange(content, 5 * PAGE, 6 * PAGE), guest.get(10, TimeUnit.SECONDS),
+                        "the guest sees the fetched bytes, never the hole's zeros");
+            }
+        }
+    }
+
+    @Test
     void reapsInstallSkipsPagesAlreadyFaultedAndLeavesMissesToTheServer() throws Exception {
         try (Scratch s = new Scratch(); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             byte[] content = new byte[16 * PAGE];
