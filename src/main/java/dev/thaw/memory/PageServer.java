@@ -35,6 +35,14 @@ import java.util.concurrent.TimeUnit;
  * userfaultfd, because once the last descriptor closes the kernel drops the registration and the
  * guest would read zeros where its memory was (Firecracker's doc gives handlers the same duty).
  *
+ * <p>Binding (issue 11's pre-started VMMs): a server may take a VMM's handshake before it knows
+ * which snapshot it will serve ({@link #awaitVmm}); a pooled QEMU waits with its RAM behind the
+ * userfaultfd and nothing served. {@link #bind} names the memory file once — a VMM's memory is
+ * one snapshot's, ever, and a second bind is refused — and serving starts at once; a fault the
+ * VMM took before (none are expected while it waits) is answered then. Until the bind the thread
+ * only watches the VMM's pidfd, so a pooled VMM that dies is seen ({@link #done} completes).
+ * {@link #start} is the two steps together.
+ *
  * <p>Counters: every fault's page and first-touch time (the exact working set, in order, which
  * {@link FaultLog} turns into a record) and its service time, from reading the message to the
  * resolving ioctl's return.
@@ -52,16 +60,18 @@ public final class PageServer implements AutoCloseable {
     }
 
     private final Path socket;
-    private final Path memoryFile;
+    private final long memoryBytes;
     private final Options options;
     private final Native.Fd listener;
-    private final Native.Fd file;
-    private final long fileSize;
+    private final CompletableFuture<Native.Fd> bound = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicBoolean bindTaken = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Path memoryFile;
+    private volatile Native.Fd file;
     private final FaultLog log = new FaultLog();
     private final java.util.concurrent.atomic.AtomicLong installed = new java.util.concurrent.atomic.AtomicLong();
     private final CompletableFuture<Long> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
-    private final long startNanos = System.nanoTime();
+    private volatile long startNanos = System.nanoTime();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile Native.Fd uffd;
@@ -69,29 +79,67 @@ public final class PageServer implements AutoCloseable {
     private volatile long peerPid = -1;
     private volatile byte[] handshake;
 
-    private PageServer(Path socket, Path memoryFile, Options options) throws IOException {
+    private PageServer(Path socket, long memoryBytes, Options options) throws IOException {
         this.socket = socket;
-        this.memoryFile = memoryFile;
+        this.memoryBytes = memoryBytes;
         this.options = options;
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
-        this.file = Native.open(memoryFile, Native.O_RDONLY | Native.O_CLOEXEC);
-        try {
-            this.fileSize = Native.fstat(file).size();
-            this.listener = UnixSocket.listen(socket);
-        } catch (IOException e) {
-            file.close();
-            throw e;
-        }
+        this.listener = UnixSocket.listen(socket);
         this.thread = new Thread(this::run, "thaw-pages-" + socket.getFileName());
         thread.setDaemon(true);
     }
 
     /** Listens on {@code socket} and serves, from {@code memoryFile}, the VMM that connects there. */
     public static PageServer start(Path socket, Path memoryFile, Options options) throws IOException {
-        PageServer s = new PageServer(socket, memoryFile, options);
+        PageServer s = awaitVmm(socket, Files.size(memoryFile), options);
+        try {
+            s.bind(memoryFile);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /**
+     * Listens on {@code socket} for a VMM whose guest memory is {@code memoryBytes} long (its
+     * regions must lie inside that), takes its handshake, and serves nothing until {@link #bind}.
+     */
+    public static PageServer awaitVmm(Path socket, long memoryBytes, Options options) throws IOException {
+        PageServer s = new PageServer(socket, memoryBytes, options);
         s.thread.start();
         return s;
+    }
+
+    /**
+     * Serves the VMM's memory from {@code memoryFile} (a snapshot's, as long as the VMM's memory),
+     * from now on. Once per server: a second bind is an {@link IllegalStateException}, whatever
+     * the first one's outcome. Fails if the server has ended (the VMM died, the handshake failed).
+     */
+    public void bind(Path memoryFile) throws IOException {
+        if (!bindTaken.compareAndSet(false, true)) {
+            throw new IllegalStateException("the VMM of " + socket + " is bound to " + this.memoryFile + " already; a VMM serves one snapshot, ever");
+        }
+        if (done.isDone()) throw new IOException("the page server of " + socket + " has ended: its VMM is gone");
+        Native.Fd f = Native.open(memoryFile, Native.O_RDONLY | Native.O_CLOEXEC);
+        try {
+            long size = Native.fstat(f).size();
+            if (size < memoryBytes) {
+                throw new IOException(memoryFile + " is " + size + " bytes, shorter than the VMM's " + memoryBytes + "-byte memory");
+            }
+        } catch (IOException e) {
+            UffdHandshake.closeQuietly(f);
+            throw e;
+        }
+        this.memoryFile = memoryFile;
+        this.startNanos = System.nanoTime();
+        if (!bound.complete(f)) UffdHandshake.closeQuietly(f);
+    }
+
+    /** Whether {@link #bind} was called (a pooled VMM that was taken, whatever came of it). */
+    public boolean isBound() {
+        return bindTaken.get();
     }
 
     public Path socket() {
@@ -128,7 +176,7 @@ public final class PageServer implements AutoCloseable {
         try {
             UffdHandshake.Received h;
             try (Native.Fd conn = acceptVmm()) {
-                h = UffdHandshake.receive(conn, fileSize, options.handshakeTimeoutMs());
+                h = UffdHandshake.receive(conn, memoryBytes, options.handshakeTimeoutMs());
             }
             uffd = h.uffd();
             regions = h.regions();
@@ -137,21 +185,51 @@ public final class PageServer implements AutoCloseable {
             closeListener();
             connected.complete(h.peerPid());
             try (Native.Fd pidfd = Userfaultfd.pidfd(h.peerPid())) {
-                serve(h.uffd(), pidfd);
+                file = awaitBind(pidfd);
+                if (file != null) serve(h.uffd(), pidfd);
             }
         } catch (Throwable t) {
             failure = t;
             connected.completeExceptionally(t);
-            if (!stopping) LOG.log(System.Logger.Level.WARNING, "page server for " + memoryFile + " failed: " + t.getMessage());
+            if (!stopping) LOG.log(System.Logger.Level.WARNING, "page server for " + name() + " failed: " + t.getMessage());
             killPeer();
         } finally {
             closeListener();
             Native.Fd u = uffd;
             if (u != null) UffdHandshake.closeQuietly(u); // only after the VMM is dead or gone
-            UffdHandshake.closeQuietly(file);
+            bound.cancel(false);
+            if (bound.isDone() && !bound.isCancelled()) UffdHandshake.closeQuietly(bound.join());
             if (failure == null) done.complete(null);
             else done.completeExceptionally(failure);
         }
+    }
+
+    private String name() {
+        Path f = memoryFile;
+        return f != null ? f.toString() : socket.toString();
+    }
+
+    /**
+     * Waits for {@link #bind} while the VMM lives: the memory file's descriptor, or null when the
+     * VMM exited or the server was closed first. Wakes at once on a bind; the pidfd is checked
+     * between waits of at most 200 ms.
+     */
+    private Native.Fd awaitBind(Native.Fd pidfd) throws IOException {
+        while (!stopping) {
+            try {
+                return bound.get(200, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (UnixSocket.poll(new int[] {pidfd.value()}, 0)[0] != 0) return null; // the VMM exited unbound
+            } catch (java.util.concurrent.CancellationException e) {
+                return null;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return null;
     }
 
     /** Waits for the VMM's connection in short slices, so {@link #close()} can stop the wait. */
@@ -198,7 +276,7 @@ public final class PageServer implements AutoCloseable {
      */
     private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset, long t0)
             throws IOException {
-        long n = Native.readFully(file, page, fileOffset);
+        long n = Native.readFully(file, page, fileOffset); // file: set by the bind, before serving began
         if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
         boolean zero = isZero(page);
         int entry = log.add(fileOffset / PAGE, t0 - startNanos, zero);

@@ -314,11 +314,13 @@ public final class QemuGuest implements Guest {
      */
     @Override
     public void loadState(Duration timeout) {
-        if (!config.restoring()) throw new IllegalStateException("this VM was booted, not restored");
+        if (config.incomingState() == null) throw new IllegalStateException("a pre-started VMM loads the state it is bound to");
         loadState(config.incomingState(), timeout);
     }
 
-    private void loadState(Path vmstate, Duration timeout) {
+    @Override
+    public void loadState(Path vmstate, Duration timeout) {
+        if (!config.restoring()) throw new IllegalStateException("this VM was booted, not restored");
         setSnapshotCapabilities();
         try (Native.Fd state = Native.open(vmstate, Native.O_RDONLY | Native.O_CLOEXEC)) {
             fdMonitor.passFd("vmstate", state, timeout); // QEMU holds its own copy from here on
