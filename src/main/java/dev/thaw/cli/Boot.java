@@ -179,6 +179,7 @@ public final class Boot {
     /** Builds the image if needed, chooses the accelerator, and opens the platform. */
     public Platform start() {
         Scaling scaling = scaling(); // bad options fail before the image is built
+        if (vmmPool < 0) throw new IllegalArgumentException("--vmm-pool must be 0 or more, got " + vmmPool);
         Path cache = ThawDirs.cache();
         GuestImage image = new ImageBuilder(cache).ensure(Boot::progress);
         Path run = ThawDirs.run().resolve(Long.toString(ProcessHandle.current().pid()));
@@ -194,7 +195,6 @@ public final class Boot {
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice), RecordMethod.parse(recordMethod));
         Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits(), jail(cache)),
                 scaling);
-        if (vmmPool < 0) throw new IllegalArgumentException("--vmm-pool must be 0 or more, got " + vmmPool);
         p.vmmPool(vmmPool);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;

@@ -206,6 +206,13 @@ final class VmmPool implements AutoCloseable {
         return ready.values().stream().mapToInt(Deque::size).sum();
     }
 
+    /** The VMM pids of the pooled VMMs waiting now (for tests and the instance-free view of the pool). */
+    List<Long> waitingPids() {
+        List<Long> pids = new ArrayList<>();
+        for (Deque<PooledVmm> q : ready.values()) for (PooledVmm vmm : q) pids.add(vmm.guest().pid());
+        return pids;
+    }
+
     /** For {@code GET /stats}: the size per shape, what waits, and how takes went. */
     ObjectNode stats() {
         ObjectNode o = Json.object();
