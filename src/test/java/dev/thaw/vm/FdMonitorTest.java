@@ -39,6 +39,8 @@ class FdMonitorTest {
             say(qemu, "{\"QMP\": {\"version\": {}}}\n{\"event\": \"RESUME\"}\n{\"return\": {}, \"id\": \"thaw-fd-1\"}\n");
             try (FdMonitor monitor = new FdMonitor(thawSide, T);
                  Native.Fd file = Native.open(state, Native.O_RDONLY | Native.O_CLOEXEC)) {
+                JsonNode negotiated = Json.parse(new String(UnixSocket.receive(qemu, 4096, 5000).data(), StandardCharsets.UTF_8).strip());
+                assertEquals("qmp_capabilities", negotiated.path("execute").asText());
                 CompletableFuture<Void> passed = CompletableFuture.runAsync(() -> monitor.passFd("vmstate", file, T));
                 UnixSocket.Received got = UnixSocket.receive(qemu, 4096, 5000);
                 JsonNode cmd = Json.parse(new String(got.data(), StandardCharsets.UTF_8).strip());
