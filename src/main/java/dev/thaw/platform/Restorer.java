@@ -88,7 +88,7 @@ final class Restorer {
             }
             reservation = pooled.reservation();
             guest = pooled.guest();
-            attempt = new Refilling(attempt, () -> p.refill(shape));
+            attempt = new Refilling(attempt, () -> track(d.name(), p.refill(shape)));
         } else {
             reservation = instances.reserve(m.memoryMib());
             try {

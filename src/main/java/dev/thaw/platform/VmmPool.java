@@ -108,10 +108,25 @@ final class VmmPool implements AutoCloseable {
         return null;
     }
 
-    /** Starts VMMs of {@code shape} in the background until it has its share (or the budget is full). */
-    void refill(VmmShape shape) {
-        if (perShape == 0 || closed) return;
-        refills.execute(() -> fill(shape));
+    /**
+     * Starts VMMs of {@code shape} in the background until it has its share (or the budget is
+     * full); the future completes when that is done (a page-cache drop waits for it, like for a
+     * prefetch, so a benchmark's next cold restore does not share the CPU with a QEMU start).
+     */
+    java.util.concurrent.CompletableFuture<Void> refill(VmmShape shape) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        if (perShape == 0 || closed) {
+            done.complete(null);
+            return done;
+        }
+        refills.execute(() -> {
+            try {
+                fill(shape);
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
     }
 
     /**
