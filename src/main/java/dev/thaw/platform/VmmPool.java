@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.LongAdder;
  * after each take once the restore's reply is in (a start beside the restore would slow it on a
  * small host), and from {@link #maintain}, which the daemon calls every second with the shapes of
  * the deployed functions: it discards VMMs that died, drops shapes no longer deployed and fills
- * the rest. Shapes a restore missed are learned too, so the pool fits what is in use.
+ * the rest.
  */
 final class VmmPool implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VmmPool.class.getName());
@@ -60,7 +60,6 @@ final class VmmPool implements AutoCloseable {
     private final Executor refills;
     private final Map<VmmShape, Deque<PooledVmm>> ready = new ConcurrentHashMap<>();
     private final Map<VmmShape, Integer> starting = new ConcurrentHashMap<>(); // guarded by this
-    private final Set<VmmShape> learned = ConcurrentHashMap.newKeySet();
     private final LongAdder hits = new LongAdder(), misses = new LongAdder(), started = new LongAdder(),
             died = new LongAdder(), givenUp = new LongAdder(), failedStarts = new LongAdder();
     private volatile int perShape;
@@ -91,7 +90,6 @@ final class VmmPool implements AutoCloseable {
      */
     PooledVmm take(VmmShape shape) {
         if (perShape == 0 || closed) return null;
-        learned.add(shape);
         Deque<PooledVmm> q = ready.get(shape);
         for (PooledVmm vmm; q != null && (vmm = q.pollFirst()) != null; ) {
             if (!vmm.alive()) {
@@ -130,12 +128,11 @@ final class VmmPool implements AutoCloseable {
     }
 
     /**
-     * Brings the pool in line with {@code wanted} (the shapes of deployed functions) and the
-     * shapes restores asked for: drops the rest, discards the dead, fills each shape.
+     * Brings the pool in line with {@code wanted} (the shapes of the deployed functions): drops
+     * the rest, discards the dead, fills each shape.
      */
     void maintain(Collection<VmmShape> wanted) {
         Set<VmmShape> keep = new java.util.HashSet<>(wanted);
-        learned.retainAll(keep);
         for (var e : ready.entrySet()) {
             if (!keep.contains(e.getKey())) drain(e.getValue(), Integer.MAX_VALUE);
             else for (PooledVmm vmm : List.copyOf(e.getValue())) {
