@@ -53,7 +53,8 @@ public final class PageServer implements AutoCloseable {
 
     /**
      * @param handshakeTimeoutMs how long the VMM has to connect and send its handshake
-     * @param dieAfterFaults fault injection for tests: fail as if crashed after this many faults (-1: never)
+     * @param dieAfterFaults fault injection for tests: fail as if crashed after this many faults (-1: never; 0: as
+     *                       soon as serving begins, which for a pre-started VMM is its bind)
      */
     public record Options(int handshakeTimeoutMs, long dieAfterFaults) {
         public static final Options DEFAULT = new Options(30_000, -1);
@@ -249,6 +250,7 @@ public final class PageServer implements AutoCloseable {
             MemorySegment page = arena.allocate(PAGE, PAGE);
             MemorySegment scratch = arena.allocate(64, 8);
             int[] fds = {uffd.value(), pidfd.value()};
+            if (options.dieAfterFaults() == 0) throw new IOException("fault injection: page server stopped as it began serving");
             while (!stopping) {
                 short[] ready = UnixSocket.poll(fds, 200);
                 if (ready[1] != 0) return; // the VMM exited
