@@ -50,6 +50,7 @@ import java.util.concurrent.TimeUnit;
 public final class PageServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PageServer.class.getName());
     private static final int PAGE = Native.PAGE_SIZE;
+    private static final int ESRCH = 3;
 
     /**
      * @param handshakeTimeoutMs how long the VMM has to connect and send its handshake
@@ -192,7 +193,10 @@ public final class PageServer implements AutoCloseable {
         } catch (Throwable t) {
             failure = t;
             connected.completeExceptionally(t);
-            if (!stopping) LOG.log(System.Logger.Level.WARNING, "page server for " + name() + " failed: " + t.getMessage());
+            // ESRCH: the VMM exited while a fault was in flight (its instance was stopped): nothing went wrong here.
+            boolean vmmGone = t instanceof NativeException ne && ne.errno() == ESRCH;
+            if (!stopping) LOG.log(vmmGone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "page server for " + name() + " failed: " + t.getMessage());
             killPeer();
         } finally {
             closeListener();
