@@ -196,7 +196,7 @@ public final class PageServer implements AutoCloseable {
             // ESRCH: the VMM exited while a fault was in flight (its instance was stopped): nothing went wrong here.
             boolean vmmGone = t instanceof NativeException ne && ne.errno() == ESRCH;
             if (!stopping) LOG.log(vmmGone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
-                    "page server for " + name() + " failed: " + t.getMessage());
+                    "page server for " + (memoryFile != null ? memoryFile : socket) + " failed: " + t.getMessage());
             killPeer();
         } finally {
             closeListener();
@@ -207,11 +207,6 @@ public final class PageServer implements AutoCloseable {
             if (failure == null) done.complete(null);
             else done.completeExceptionally(failure);
         }
-    }
-
-    private String name() {
-        Path f = memoryFile;
-        return f != null ? f.toString() : socket.toString();
     }
 
     /**
@@ -225,12 +220,8 @@ public final class PageServer implements AutoCloseable {
                 return bound.get(200, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
                 if (UnixSocket.poll(new int[] {pidfd.value()}, 0)[0] != 0) return null; // the VMM exited unbound
-            } catch (java.util.concurrent.CancellationException e) {
-                return null;
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IOException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } catch (Exception e) { // cancelled (the server closed) or interrupted: no bind will come
+                if (e instanceof InterruptedException) Thread.currentThread().interrupt();
                 return null;
             }
         }
@@ -284,7 +275,7 @@ public final class PageServer implements AutoCloseable {
             throws IOException {
         long n = Native.readFully(file, page, fileOffset); // file: set by the bind, before serving began
         if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
-        boolean zero = isZero(page);
+        boolean zero = UffdCopy.isZero(page);
         int entry = log.add(fileOffset / PAGE, t0 - startNanos, zero);
         for (int attempt = 0; ; attempt++) {
             try {
@@ -310,13 +301,6 @@ public final class PageServer implements AutoCloseable {
         throw new IOException("fault at 0x" + Long.toHexString(address) + " outside every registered region");
     }
 
-    private static boolean isZero(MemorySegment page) {
-        for (long i = 0; i < PAGE; i += 8) {
-            if (page.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) return false;
-        }
-        return true;
-    }
-
     /**
      * REAP's prefetch: installs the pages of {@code runs} (file pages, ascending) from
      * {@code contents} (those pages back to back) with {@code UFFDIO_COPY} without waking anyone,
@@ -335,7 +319,7 @@ public final class PageServer implements AutoCloseable {
                 while (len > 0) {
                     UffdHandshake.Region r = regionOfFile(fileOffset);
                     long n = Math.min(len, r.offset() + r.size() - fileOffset); // a run may not cross regions
-                    installedNow += copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n,
+                    installedNow += UffdCopy.copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n,
                             Userfaultfd.COPY_MODE_DONTWAKE);
                     fileOffset += n;
                     at += n;
@@ -358,30 +342,11 @@ public final class PageServer implements AutoCloseable {
     long copyInto(Native.Fd u, MemorySegment scratch, long fileOffset, MemorySegment src) throws IOException {
         UffdHandshake.Region r = regionOfFile(fileOffset);
         long n = Math.min(src.byteSize(), r.offset() + r.size() - fileOffset);
-        return copyRun(u, scratch, r.base() + (fileOffset - r.offset()), src, n, 0);
+        return UffdCopy.copyRun(u, scratch, r.base() + (fileOffset - r.offset()), src, n, 0);
     }
 
     void countInstalled(long pages) {
         installed.addAndGet(pages);
-    }
-
-    /** UFFDIO_COPY of a run, stepping over pages already present; returns the pages copied. */
-    private static long copyRun(Native.Fd u, MemorySegment scratch, long dst, MemorySegment src, long len, long mode)
-            throws IOException {
-        long done = 0, pages = 0;
-        for (int retries = 0; done < len; ) {
-            try {
-                Userfaultfd.copy(u, scratch, dst + done, src.asSlice(done), len - done, mode);
-                return pages + (len - done) / PAGE;
-            } catch (NativeException e) {
-                if (e.errno() != Userfaultfd.EEXIST && (e.errno() != Userfaultfd.EAGAIN || ++retries > 100)) throw e;
-                long copied = Math.max(0, scratch.get(java.lang.foreign.ValueLayout.JAVA_LONG, 32));
-                pages += copied / PAGE;
-                done += copied;
-                if (e.errno() == Userfaultfd.EEXIST) done += PAGE; // that page is there already
-            }
-        }
-        return pages;
     }
 
     private UffdHandshake.Region regionOfFile(long fileOffset) throws IOException {

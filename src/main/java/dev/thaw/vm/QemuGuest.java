@@ -10,8 +10,6 @@ import dev.thaw.sys.NativeException;
 import dev.thaw.sys.UnixSocket;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -19,10 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link Guest} in one QEMU process, and the two sockets thaw holds to it: QMP (control) and the
@@ -130,8 +125,8 @@ public final class QemuGuest implements Guest {
         Jail.Cell cell = null;
         FdMonitor fdMonitor = null;
         Native.Fd fdServer = null;
-        try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
-             ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
+        try (ServerSocketChannel qmpServer = VmmSockets.listen(runDir.resolve("qmp.sock"));
+             ServerSocketChannel agentServer = VmmSockets.listen(runDir.resolve("agent.sock"))) {
             Files.deleteIfExists(runDir.resolve(FD_SOCKET));
             fdServer = UnixSocket.listen(runDir.resolve(FD_SOCKET));
             List<String> cmd = command(config, runDir);
@@ -145,9 +140,9 @@ public final class QemuGuest implements Guest {
                     .redirectOutput(runDir.resolve("qemu.log").toFile());
             environment(config, pb.environment());
             process = Spawner.start(pb, config.hugePageAdvice());
-            SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
-            SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
-            fdMonitor = new FdMonitor(acceptNative(fdServer, process, timeout), timeout);
+            SocketChannel qmpChannel = VmmSockets.accept(qmpServer, process, runDir, timeout, "QMP");
+            SocketChannel agent = VmmSockets.accept(agentServer, process, runDir, timeout, "agent port");
+            fdMonitor = new FdMonitor(VmmSockets.acceptNative(fdServer, process, timeout), timeout);
             // Jailed, the process thaw started is unshare; QEMU, connected by now, is its only child.
             long vmmPid = cell == null ? process.pid() : Jail.childOf(process.pid());
             if (vmmPid < 0) throw new VmException.Died("the jailed QEMU exited before it could be found");
@@ -170,52 +165,6 @@ public final class QemuGuest implements Guest {
                     // the listener only; the accepted connection lives on
                 }
             }
-        }
-    }
-
-    /** Accepts QEMU's connection to the descriptor monitor's socket, in short polls so an exited QEMU fails fast. */
-    private static Native.Fd acceptNative(Native.Fd server, Process process, Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            Native.Fd conn = UnixSocket.accept(server, 50);
-            if (conn != null) return conn;
-            if (!process.isAlive()) {
-                throw new VmException.Died("QEMU exited (status " + process.exitValue() + ") before connecting its descriptor monitor");
-            }
-        }
-        throw new VmException.Timeout("QEMU did not connect its descriptor monitor within " + timeout);
-    }
-
-    private static ServerSocketChannel listen(Path socket) throws IOException {
-        Files.deleteIfExists(socket);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
-        return server;
-    }
-
-    /** Accepts QEMU's connection, failing fast (with QEMU's own message) if QEMU exits first. */
-    private static SocketChannel accept(ServerSocketChannel server, Process process, Path runDir,
-                                        Duration timeout, String what) throws IOException {
-        CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                accepted.complete(server.accept());
-            } catch (IOException e) {
-                accepted.completeExceptionally(e);
-            }
-        });
-        CompletableFuture<Object> exited = process.onExit().thenApply(p -> null);
-        try {
-            Object first = CompletableFuture.anyOf(accepted, exited).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (first instanceof SocketChannel ch) return ch;
-            throw new VmException.Died("QEMU exited (status " + process.exitValue() + ") before connecting its " + what);
-        } catch (TimeoutException e) {
-            throw new VmException.Timeout("QEMU did not connect its " + what + " within " + timeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-        } catch (ExecutionException e) {
-            throw new IOException(e.getCause());
         }
     }
 
