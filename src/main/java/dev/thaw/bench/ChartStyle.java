@@ -64,7 +64,7 @@ final class ChartStyle {
      * {@link BenchReport#phases()}; phases not listed here get a colour from {@link #extra}).
      */
     static final Map<String, Color> PHASES = phases(
-            Phase.VMM_START, 0x4e79a7, Phase.STATE_LOAD, 0xf28e2b, Phase.PREFETCH, 0xe15759, Phase.RESUME, 0x76b7b2,
+            Phase.VMM_START, 0x4e79a7, Phase.VMM_BIND, 0x9c755f, Phase.STATE_LOAD, 0xf28e2b, Phase.PREFETCH, 0xe15759, Phase.RESUME, 0x76b7b2,
             Phase.BOOT, 0x59a14f, Phase.FUNCTION_LOAD, 0xedc948, Phase.GUEST_EXEC, 0xb07aa1, Phase.HOST_OVERHEAD, 0xbab0ac);
 
     private static final Color[] EXTRA = {new Color(0x17becf), new Color(0xbcbd22), new Color(0x8c564b),

@@ -109,6 +109,14 @@ public final class Boot {
                     + "fault-around. Both are recorded at every deploy so both sizes are reported; this picks the one restores use.")
     String recordMethod;
 
+    @Option(names = "--vmm-pool", defaultValue = "1", paramLabel = "N",
+            description = "Pre-started VMMs kept per machine shape (guest image, memory, vCPUs, accelerator) of the deployed "
+                    + "functions: QEMUs waiting paused with guest RAM already behind userfaultfd, which a thaw-mode restore binds "
+                    + "to its snapshot instead of starting QEMU (vmm_bind instead of vmm_start). Each counts in --max-instances and "
+                    + "--memory-budget-mib like an instance, is never started past them, and is the first thing given up when a "
+                    + "restore needs room; refilled in the background after each use. 0 disables the pool. Default: ${DEFAULT-VALUE}.")
+    int vmmPool;
+
     @Option(names = "--guest-max-line-bytes", defaultValue = "8388608",
             description = "Longest line (one JSON message, e.g. a result) a guest may send the host; a longer one fails the "
                     + "invocation (result_too_large or guest_protocol) and discards the VM. Default: ${DEFAULT-VALUE} (8 MiB).")
@@ -171,6 +179,7 @@ public final class Boot {
     /** Builds the image if needed, chooses the accelerator, and opens the platform. */
     public Platform start() {
         Scaling scaling = scaling(); // bad options fail before the image is built
+        if (vmmPool < 0) throw new IllegalArgumentException("--vmm-pool must be 0 or more, got " + vmmPool);
         Path cache = ThawDirs.cache();
         GuestImage image = new ImageBuilder(cache).ensure(Boot::progress);
         Path run = ThawDirs.run().resolve(Long.toString(ProcessHandle.current().pid()));
@@ -186,6 +195,7 @@ public final class Boot {
                 maxTraces, otlpEndpoint, maxCallDepth, HugePageAdvice.parse(vmmThpAdvice), RecordMethod.parse(recordMethod));
         Platform p = new Platform(cfg, image, new QemuGuest.Launcher(run, a, cfg.hugePageAdvice(), cfg.bootTimeout(), guestLimits(), jail(cache)),
                 scaling);
+        p.vmmPool(vmmPool);
         Runtime.getRuntime().addShutdownHook(new Thread(p::close, "thaw-shutdown"));
         return p;
     }

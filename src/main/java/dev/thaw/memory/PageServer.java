@@ -35,6 +35,14 @@ import java.util.concurrent.TimeUnit;
  * userfaultfd, because once the last descriptor closes the kernel drops the registration and the
  * guest would read zeros where its memory was (Firecracker's doc gives handlers the same duty).
  *
+ * <p>Binding (issue 11's pre-started VMMs): a server may take a VMM's handshake before it knows
+ * which snapshot it will serve ({@link #awaitVmm}); a pooled QEMU waits with its RAM behind the
+ * userfaultfd and nothing served. {@link #bind} names the memory file once — a VMM's memory is
+ * one snapshot's, ever, and a second bind is refused — and serving starts at once; a fault the
+ * VMM took before (none are expected while it waits) is answered then. Until the bind the thread
+ * only watches the VMM's pidfd, so a pooled VMM that dies is seen ({@link #done} completes).
+ * {@link #start} is the two steps together.
+ *
  * <p>Counters: every fault's page and first-touch time (the exact working set, in order, which
  * {@link FaultLog} turns into a record) and its service time, from reading the message to the
  * resolving ioctl's return.
@@ -42,27 +50,31 @@ import java.util.concurrent.TimeUnit;
 public final class PageServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PageServer.class.getName());
     private static final int PAGE = Native.PAGE_SIZE;
+    private static final int ESRCH = 3;
 
     /**
      * @param handshakeTimeoutMs how long the VMM has to connect and send its handshake
-     * @param dieAfterFaults fault injection for tests: fail as if crashed after this many faults (-1: never)
+     * @param dieAfterFaults fault injection for tests: fail as if crashed after this many faults (-1: never; 0: as
+     *                       soon as serving begins, which for a pre-started VMM is its bind)
      */
     public record Options(int handshakeTimeoutMs, long dieAfterFaults) {
         public static final Options DEFAULT = new Options(30_000, -1);
     }
 
     private final Path socket;
-    private final Path memoryFile;
+    private final long memoryBytes;
     private final Options options;
     private final PageAvailability availability;
     private final Native.Fd listener;
-    private final Native.Fd file;
-    private final long fileSize;
+    private final CompletableFuture<Native.Fd> bound = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicBoolean bindTaken = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Path memoryFile;
+    private volatile Native.Fd file;
     private final FaultLog log = new FaultLog();
     private final java.util.concurrent.atomic.AtomicLong installed = new java.util.concurrent.atomic.AtomicLong();
     private final CompletableFuture<Long> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
-    private final long startNanos = System.nanoTime();
+    private volatile long startNanos = System.nanoTime();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile Native.Fd uffd;
@@ -70,21 +82,14 @@ public final class PageServer implements AutoCloseable {
     private volatile long peerPid = -1;
     private volatile byte[] handshake;
 
-    private PageServer(Path socket, Path memoryFile, Options options, PageAvailability availability) throws IOException {
+    private PageServer(Path socket, long memoryBytes, Options options, PageAvailability availability) throws IOException {
         this.socket = socket;
-        this.memoryFile = memoryFile;
+        this.memoryBytes = memoryBytes;
         this.options = options;
         this.availability = availability;
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
-        this.file = Native.open(memoryFile, Native.O_RDONLY | Native.O_CLOEXEC);
-        try {
-            this.fileSize = Native.fstat(file).size();
-            this.listener = UnixSocket.listen(socket);
-        } catch (IOException e) {
-            file.close();
-            throw e;
-        }
+        this.listener = UnixSocket.listen(socket);
         this.thread = new Thread(this::run, "thaw-pages-" + socket.getFileName());
         thread.setDaemon(true);
     }
@@ -99,24 +104,62 @@ public final class PageServer implements AutoCloseable {
      * first waits until {@code availability} has its page (docs/cluster.md, early restore).
      */
     public static PageServer start(Path socket, Path memoryFile, Options options, PageAvailability availability) throws IOException {
-        PageServer s = new PageServer(socket, memoryFile, options, availability);
+        PageServer s = awaitVmm(socket, Files.size(memoryFile), options, availability);
+        try {
+            s.bind(memoryFile);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /**
+     * Listens on {@code socket} for a VMM whose guest memory is {@code memoryBytes} long (its
+     * regions must lie inside that), takes its handshake, and serves nothing until {@link #bind};
+     * {@code availability} is {@link PageAvailability#COMPLETE} unless the file is still arriving.
+     */
+    public static PageServer awaitVmm(Path socket, long memoryBytes, Options options, PageAvailability availability) throws IOException {
+        PageServer s = new PageServer(socket, memoryBytes, options, availability);
         s.thread.start();
         return s;
     }
 
-    public Path socket() {
-        return socket;
+    /**
+     * Serves the VMM's memory from {@code memoryFile} (a snapshot's, as long as the VMM's memory),
+     * from now on. Once per server: a second bind is an {@link IllegalStateException}, whatever
+     * the first one's outcome. Fails if the server has ended (the VMM died, the handshake failed).
+     */
+    public void bind(Path memoryFile) throws IOException {
+        if (!bindTaken.compareAndSet(false, true)) {
+            throw new IllegalStateException("the VMM of " + socket + " is bound to " + this.memoryFile + " already; a VMM serves one snapshot, ever");
+        }
+        if (done.isDone()) throw new IOException("the page server of " + socket + " has ended: its VMM is gone");
+        Native.Fd f = Native.open(memoryFile, Native.O_RDONLY | Native.O_CLOEXEC);
+        try {
+            long size = Native.fstat(f).size();
+            if (size < memoryBytes) {
+                throw new IOException(memoryFile + " is " + size + " bytes, shorter than the VMM's " + memoryBytes + "-byte memory");
+            }
+        } catch (IOException e) {
+            UffdHandshake.closeQuietly(f);
+            throw e;
+        }
+        this.memoryFile = memoryFile;
+        this.startNanos = System.nanoTime();
+        if (!bound.complete(f)) UffdHandshake.closeQuietly(f);
     }
+
+    /** Whether {@link #bind} was called (a pooled VMM that was taken, whatever came of it). */
+    public boolean isBound() { return bindTaken.get(); }
+
+    public Path socket() { return socket; }
 
     /** Completes with the VMM's pid once its handshake is in; fails if it never comes or is refused. */
-    public CompletableFuture<Long> connected() {
-        return connected;
-    }
+    public CompletableFuture<Long> connected() { return connected; }
 
     /** Completes when serving ended: normally when the VMM exited, exceptionally when the server failed. */
-    public CompletableFuture<Void> done() {
-        return done;
-    }
+    public CompletableFuture<Void> done() { return done; }
 
     /** The handshake's bytes exactly as the VMM sent them (null before it arrived). */
     public byte[] handshake() {
@@ -124,21 +167,17 @@ public final class PageServer implements AutoCloseable {
     }
 
     /** Pages installed ahead of their faults (a strategy's prefetch; 0 for plain uffd). */
-    public long installedPages() {
-        return installed.get();
-    }
+    public long installedPages() { return installed.get(); }
 
     /** The faults served so far, in first-touch order. */
-    public FaultLog log() {
-        return log;
-    }
+    public FaultLog log() { return log; }
 
     private void run() {
         Throwable failure = null;
         try {
             UffdHandshake.Received h;
             try (Native.Fd conn = acceptVmm()) {
-                h = UffdHandshake.receive(conn, fileSize, options.handshakeTimeoutMs());
+                h = UffdHandshake.receive(conn, memoryBytes, options.handshakeTimeoutMs());
             }
             uffd = h.uffd();
             regions = h.regions();
@@ -147,21 +186,45 @@ public final class PageServer implements AutoCloseable {
             closeListener();
             connected.complete(h.peerPid());
             try (Native.Fd pidfd = Userfaultfd.pidfd(h.peerPid())) {
-                serve(h.uffd(), pidfd);
+                file = awaitBind(pidfd);
+                if (file != null) serve(h.uffd(), pidfd);
             }
         } catch (Throwable t) {
             failure = t;
             connected.completeExceptionally(t);
-            if (!stopping) LOG.log(System.Logger.Level.WARNING, "page server for " + memoryFile + " failed: " + t.getMessage());
+            // ESRCH: the VMM exited while a fault was in flight (its instance was stopped): nothing went wrong here.
+            boolean vmmGone = t instanceof NativeException ne && ne.errno() == ESRCH;
+            if (!stopping) LOG.log(vmmGone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "page server for " + (memoryFile != null ? memoryFile : socket) + " failed: " + t.getMessage());
             killPeer();
         } finally {
             closeListener();
             Native.Fd u = uffd;
             if (u != null) UffdHandshake.closeQuietly(u); // only after the VMM is dead or gone
-            UffdHandshake.closeQuietly(file);
+            bound.cancel(false);
+            if (bound.isDone() && !bound.isCancelled()) UffdHandshake.closeQuietly(bound.join());
             if (failure == null) done.complete(null);
             else done.completeExceptionally(failure);
         }
+    }
+
+    /**
+     * Waits for {@link #bind} while the VMM lives: the memory file's descriptor, or null when the
+     * VMM exited or the server was closed first. Wakes at once on a bind; the pidfd is checked
+     * between waits of at most 200 ms.
+     */
+    private Native.Fd awaitBind(Native.Fd pidfd) throws IOException {
+        while (!stopping) {
+            try {
+                return bound.get(200, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (UnixSocket.poll(new int[] {pidfd.value()}, 0)[0] != 0) return null; // the VMM exited unbound
+            } catch (Exception e) { // cancelled (the server closed) or interrupted: no bind will come
+                if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return null;
     }
 
     /** Waits for the VMM's connection in short slices, so {@link #close()} can stop the wait. */
@@ -181,6 +244,7 @@ public final class PageServer implements AutoCloseable {
             MemorySegment page = arena.allocate(PAGE, PAGE);
             MemorySegment scratch = arena.allocate(64, 8);
             int[] fds = {uffd.value(), pidfd.value()};
+            if (options.dieAfterFaults() == 0) throw new IOException("fault injection: page server stopped as it began serving");
             while (!stopping) {
                 short[] ready = UnixSocket.poll(fds, 200);
                 if (ready[1] != 0) return; // the VMM exited
@@ -209,9 +273,9 @@ public final class PageServer implements AutoCloseable {
     private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset, long t0)
             throws IOException {
         availability.await(fileOffset, PAGE); // a no-op unless the file is still being fetched
-        long n = Native.readFully(file, page, fileOffset);
+        long n = Native.readFully(file, page, fileOffset); // file: set by the bind, before serving began
         if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
-        boolean zero = isZero(page);
+        boolean zero = UffdCopy.isZero(page);
         int entry = log.add(fileOffset / PAGE, t0 - startNanos, zero);
         for (int attempt = 0; ; attempt++) {
             try {
@@ -237,13 +301,6 @@ public final class PageServer implements AutoCloseable {
         throw new IOException("fault at 0x" + Long.toHexString(address) + " outside every registered region");
     }
 
-    private static boolean isZero(MemorySegment page) {
-        for (long i = 0; i < PAGE; i += 8) {
-            if (page.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) return false;
-        }
-        return true;
-    }
-
     /**
      * REAP's prefetch: installs the pages of {@code runs} (file pages, ascending) from
      * {@code contents} (those pages back to back) with {@code UFFDIO_COPY} without waking anyone,
@@ -262,7 +319,7 @@ public final class PageServer implements AutoCloseable {
                 while (len > 0) {
                     UffdHandshake.Region r = regionOfFile(fileOffset);
                     long n = Math.min(len, r.offset() + r.size() - fileOffset); // a run may not cross regions
-                    installedNow += copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n,
+                    installedNow += UffdCopy.copyRun(u, scratch, r.base() + (fileOffset - r.offset()), contents.asSlice(at, n), n,
                             Userfaultfd.COPY_MODE_DONTWAKE);
                     fileOffset += n;
                     at += n;
@@ -285,30 +342,11 @@ public final class PageServer implements AutoCloseable {
     long copyInto(Native.Fd u, MemorySegment scratch, long fileOffset, MemorySegment src) throws IOException {
         UffdHandshake.Region r = regionOfFile(fileOffset);
         long n = Math.min(src.byteSize(), r.offset() + r.size() - fileOffset);
-        return copyRun(u, scratch, r.base() + (fileOffset - r.offset()), src, n, 0);
+        return UffdCopy.copyRun(u, scratch, r.base() + (fileOffset - r.offset()), src, n, 0);
     }
 
     void countInstalled(long pages) {
         installed.addAndGet(pages);
-    }
-
-    /** UFFDIO_COPY of a run, stepping over pages already present; returns the pages copied. */
-    private static long copyRun(Native.Fd u, MemorySegment scratch, long dst, MemorySegment src, long len, long mode)
-            throws IOException {
-        long done = 0, pages = 0;
-        for (int retries = 0; done < len; ) {
-            try {
-                Userfaultfd.copy(u, scratch, dst + done, src.asSlice(done), len - done, mode);
-                return pages + (len - done) / PAGE;
-            } catch (NativeException e) {
-                if (e.errno() != Userfaultfd.EEXIST && (e.errno() != Userfaultfd.EAGAIN || ++retries > 100)) throw e;
-                long copied = Math.max(0, scratch.get(java.lang.foreign.ValueLayout.JAVA_LONG, 32));
-                pages += copied / PAGE;
-                done += copied;
-                if (e.errno() == Userfaultfd.EEXIST) done += PAGE; // that page is there already
-            }
-        }
-        return pages;
     }
 
     private UffdHandshake.Region regionOfFile(long fileOffset) throws IOException {

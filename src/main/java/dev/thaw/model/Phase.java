@@ -7,7 +7,7 @@ import java.util.Locale;
  * response's {@code timing_ms}, the child spans of an invocation's trace, flow analysis, and the
  * bench's tables and charts. Order is the order they happen in.
  *
- * <p>A restore runs {@link #VMM_START}, {@link #STATE_LOAD}, {@link #PREFETCH} (REAP: before the
+ * <p>A restore runs {@link #VMM_START} (or {@link #VMM_BIND} with a pre-started VMM), {@link #STATE_LOAD}, {@link #PREFETCH} (REAP: before the
  * resume; FaaSnap: beside the others, so not a slice of the total), {@link #RESUME}; a cold boot
  * runs {@link #VMM_START}, {@link #BOOT}, {@link #FUNCTION_LOAD}. Every invocation ends with
  * {@link #GUEST_EXEC} (the handler, timed by the guest) and {@link #HOST_OVERHEAD} (what is left
@@ -15,6 +15,8 @@ import java.util.Locale;
  */
 public enum Phase {
     VMM_START(true),
+    /** A pre-started VMM taken from the pool and bound to the snapshot (instead of {@link #VMM_START}). */
+    VMM_BIND(true),
     STATE_LOAD(true),
     PREFETCH(true),
     RESUME(true),

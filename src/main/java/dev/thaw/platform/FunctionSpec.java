@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * @param record false to skip the working-set recording (the function then restores with
  *               vanilla even when reap or faasnap is asked for); e.g. for a handler with side effects
  * @param restore the strategy used when a {@code warm} call finds no idle instance
- *                ({@code vanilla}, {@code reap} or {@code faasnap}; default faasnap, vanilla without a record)
+ *                ({@code vanilla}, {@code reap}, {@code reap-cache}, {@code faasnap}, {@code uffd} or {@code thaw}; default faasnap, vanilla without a record)
  * @param minWarm instances kept running even when idle past the keep-alive time
  * @param mayCall the functions its handler may call ({@code thaw.invoke}); none by default, so a
  *                guest can reach no other function unless its function.json says so
@@ -33,7 +33,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
     /** The strategies a warm miss may restore with. */
-    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.REAP_CACHE, Mode.FAASNAP, Mode.UFFD);
+    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.REAP_CACHE, Mode.FAASNAP, Mode.UFFD, Mode.THAW);
 
     public FunctionSpec {
         if (name == null || !NAME.matcher(name).matches()) {

@@ -46,6 +46,8 @@ final class InstanceManager {
     /** Per function: {idle instance-ns, idle MiB-ns, restores, boots}. */
     private final Map<String, LongAdder[]> usage = new ConcurrentHashMap<>();
     private volatile Runnable onIdle = () -> { };
+    /** Gives up one pre-started VMM to make room (true if it did): tried before any idle instance is evicted. */
+    private volatile java.util.function.BooleanSupplier giveUpPooled = () -> false;
 
     InstanceManager(Limits limits, Metrics metrics, Ticker ticker) {
         this.limits = limits;
@@ -98,10 +100,33 @@ final class InstanceManager {
             } finally {
                 lock.unlock();
             }
+            if (giveUpPooled.getAsBoolean()) continue; // a waiting VMM is cheaper to lose than an idle instance
             Instance victim = longestIdle();
             if (victim == null) throw budgetExhausted(memoryMib);
             if (idleOf(victim.function()).remove(victim)) discard(victim);
         }
+    }
+
+    /**
+     * Room for one more VM of {@code memoryMib} if it fits as things are, else null: never evicts,
+     * never refuses with a 429. For pre-started VMMs, which must not push anything out.
+     */
+    Reservation tryReserve(int memoryMib) {
+        if (closed) return null;
+        lock.lock();
+        try {
+            if (reservedInstances + 1 > limits.maxInstances() || reservedMib + memoryMib > limits.memoryBudgetMib()) return null;
+            reservedInstances++;
+            reservedMib += memoryMib;
+            return new Reservation(memoryMib);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called by {@link #reserve} when it needs room, before it evicts an idle instance (the VMM pool's hook). */
+    void onNeedRoom(java.util.function.BooleanSupplier giveUp) {
+        this.giveUpPooled = giveUp;
     }
 
     private Instance longestIdle() {

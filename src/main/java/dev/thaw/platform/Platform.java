@@ -87,6 +87,8 @@ public final class Platform implements AutoCloseable {
     private final Invoker invoker;
     private final Keeper keeper;
     private final Dispatch dispatch;
+    private final VmmPool pool;
+    private volatile Thread poolKeeper;
     private volatile boolean closed;
 
     public Platform(Config config, GuestImage image, GuestLauncher launcher) {
@@ -128,9 +130,45 @@ public final class Platform implements AutoCloseable {
                 tracing, metrics, ticker, dispatch);
         calls[0] = invoker;
         this.keeper = new Keeper(registry, instances, restorer, async, dispatch, ticker);
+        this.pool = new VmmPool(launcher, instances, UffdStrategy.handover(new RestoreStrategy.Host(config.runDir(), config.cacheDir())),
+                r -> Thread.ofVirtual().name("vmm-pool-refill").start(r), 0);
+        restorer.pool(pool);
+        instances.onNeedRoom(pool::giveUpOne);
         registry.load();
         Thread.ofVirtual().name("snapshot-verifier").start(registry::verifyLoaded);
         if (keeperLoop) keeper.start();
+    }
+
+    /**
+     * Keeps {@code n} pre-started VMMs per shape of the deployed functions ({@code --vmm-pool}; 0,
+     * the default of an embedded platform, disables them); a background thread checks the pool
+     * every second (refills, dead VMMs, shapes no longer deployed).
+     */
+    public synchronized void vmmPool(int n) {
+        pool.size(n);
+        if (n > 0 && poolKeeper == null && !closed) {
+            poolKeeper = Thread.ofVirtual().name("vmm-pool").start(() -> {
+                while (!closed) {
+                    try {
+                        maintainPool();
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        System.getLogger(Platform.class.getName()).log(System.Logger.Level.WARNING, "VMM pool upkeep failed: " + e);
+                    }
+                }
+            });
+        }
+    }
+
+    /** One round of the pool's upkeep: pre-starts VMMs for the deployed functions' shapes. */
+    void maintainPool() {
+        if (pool.size() > 0) pool.maintain(restorer.deployedShapes(registry.all()));
+    }
+
+    VmmPool pool() {
+        return pool;
     }
 
     public Health health() {
@@ -147,6 +185,7 @@ public final class Platform implements AutoCloseable {
     public ObjectNode stats() {
         ObjectNode root = dev.thaw.common.Json.object();
         root.put("keepalive_policy", dispatch.scaling().keepAlive().name());
+        root.set("vmm_pool", pool.stats());
         ObjectNode fns = root.putObject("functions");
         for (Deployed d : registry.all()) {
             InstanceManager.Usage u = instances.usage(d.name());
@@ -335,6 +374,9 @@ public final class Platform implements AutoCloseable {
         if (closed) return; // the shutdown hook and try-with-resources may both call this
         closed = true;
         keeper.close();
+        Thread t = poolKeeper;
+        if (t != null) t.interrupt();
+        pool.close();
         instances.close();
         tracing.close();
     }

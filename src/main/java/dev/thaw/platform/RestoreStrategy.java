@@ -63,6 +63,19 @@ interface RestoreStrategy {
             return vm;
         }
 
+        /** Whether this restore may run in a pre-started VMM from the pool (then {@link #bind} replaces {@link #configure}). */
+        default boolean takesPooledVmm() {
+            return false;
+        }
+
+        /**
+         * Binds a pre-started VMM's page server (which holds its userfaultfd) to this restore's
+         * memory file: from now on it serves that snapshot. Failing here fails the restore (502).
+         */
+        default void bind(PageServer server) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " does not use pre-started VMMs");
+        }
+
         /** The page server of a userfaultfd strategy (it lives as long as the VMM), else null. */
         default PageServer pageServer() {
             return null;

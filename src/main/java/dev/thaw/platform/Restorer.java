@@ -41,6 +41,7 @@ final class Restorer {
     private final Metrics metrics;
     private final GuestCalls calls;
     private final Map<String, Set<CompletableFuture<?>>> background = new ConcurrentHashMap<>();
+    private volatile VmmPool pool;
 
     Restorer(Platform.Config config, GuestLauncher launcher, GuestImage image, InstanceManager instances, Metrics metrics,
              GuestCalls calls) {
@@ -50,6 +51,11 @@ final class Restorer {
         this.instances = instances;
         this.metrics = metrics;
         this.calls = calls;
+    }
+
+    /** The pre-started VMMs restores may take (null: none). */
+    void pool(VmmPool pool) {
+        this.pool = pool;
     }
 
     /** Restores with {@code mode}'s strategy; one whose snapshot lacks what it needs falls back to vanilla, with a warning. */
@@ -65,22 +71,42 @@ final class Restorer {
         GuestImage img = imageFor(snap);
         RestoreStrategy.Attempt attempt = strategy.begin(d, clock);
         track(d.name(), attempt.background());
-        InstanceManager.Reservation reservation = instances.reserve(m.memoryMib());
+        VmmPool p = pool;
+        VmmShape shape = VmmShape.of(img, m);
+        PooledVmm pooled = p != null && attempt.takesPooledVmm() ? p.take(shape) : null;
+        InstanceManager.Reservation reservation;
         Guest guest;
-        try {
-            VmConfig cfg = attempt.configure(VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
-                    attempt.memoryFile(), snap.vmstateFile()), new RestoreStrategy.Host(config.runDir(), config.cacheDir()));
-            guest = launcher.launch(cfg, newId(), calls.forCaller(d.spec()));
-        } catch (RuntimeException e) {
-            attempt.abandon();
-            reservation.close();
-            throw e;
+        if (pooled != null) {
+            try {
+                attempt.bind(pooled.server()); // a page server binds once: this VMM serves this snapshot, ever
+                pooled.callsTo(calls.forCaller(d.spec()));
+            } catch (RuntimeException e) {
+                attempt.abandon();
+                pooled.discard();
+                p.refill(shape);
+                throw e;
+            }
+            reservation = pooled.reservation();
+            guest = pooled.guest();
+            attempt = new Refilling(attempt, () -> track(d.name(), p.refill(shape)));
+        } else {
+            reservation = instances.reserve(m.memoryMib());
+            try {
+                VmConfig cfg = attempt.configure(VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
+                        attempt.memoryFile(), snap.vmstateFile()), new RestoreStrategy.Host(config.runDir(), config.cacheDir()));
+                guest = launcher.launch(cfg, newId(), calls.forCaller(d.spec()));
+            } catch (RuntimeException e) {
+                attempt.abandon();
+                reservation.close();
+                throw e;
+            }
         }
         Instance inst = instances.register(reservation, d.name(), strategy.mode(), guest);
         inst.pageServer(attempt.pageServer());
-        clock.phase(Phase.VMM_START);
+        clock.phase(pooled != null ? Phase.VMM_BIND : Phase.VMM_START);
         try {
-            guest.loadState(config.bootTimeout());
+            if (pooled != null) guest.loadState(snap.vmstateFile(), config.bootTimeout());
+            else guest.loadState(config.bootTimeout());
             clock.phase(Phase.STATE_LOAD);
             attempt.beforeResume(guest, clock);
             guest.resume();
@@ -90,8 +116,53 @@ final class Restorer {
             return new Restore(inst, strategy.mode(), attempt);
         } catch (RuntimeException e) {
             instances.discard(inst);
+            if (pooled != null) p.refill(shape);
             throw e;
         }
+    }
+
+    /** An attempt that took a pre-started VMM: once the reply is in, the pool starts its replacement (not beside the restore). */
+    private record Refilling(RestoreStrategy.Attempt inner, Runnable refill) implements RestoreStrategy.Attempt {
+        @Override
+        public Path memoryFile() {
+            return inner.memoryFile();
+        }
+
+        @Override
+        public dev.thaw.memory.PageServer pageServer() {
+            return inner.pageServer();
+        }
+
+        @Override
+        public void beforeResume(Guest guest, Timing.Clock clock) {
+            inner.beforeResume(guest, clock);
+        }
+
+        @Override
+        public void afterReply(Timing.Clock clock) {
+            inner.afterReply(clock);
+            refill.run();
+        }
+
+        @Override
+        public CompletableFuture<?> background() {
+            return inner.background();
+        }
+    }
+
+    /** The shapes of the deployed functions that restore with a recorded working set (the pool pre-starts those). */
+    List<VmmShape> deployedShapes(List<Deployed> deployed) {
+        List<VmmShape> shapes = new ArrayList<>();
+        for (Deployed d : deployed) {
+            if (d.plan() == null) continue;
+            try {
+                VmmShape s = VmmShape.of(imageFor(d.snapshot()), d.snapshot().manifest().machine());
+                if (!shapes.contains(s)) shapes.add(s);
+            } catch (RuntimeException e) {
+                // a stale snapshot restores with nothing: no VMM for it
+            }
+        }
+        return shapes;
     }
 
     /** Boots a fresh VM and loads the function: the {@code cold} baseline. */

@@ -12,8 +12,9 @@ import java.util.concurrent.CompletableFuture;
  * then the loading set by {@code UFFDIO_COPY} in working-set-group order, from the moment QEMU
  * hands over its memory, beside the state load and the guest's run; the page server answers a
  * fault at once, ahead of the install. Nothing waits for the install: like FaaSnap's prefetch it
- * is reported as a concurrent {@code prefetch} when it ended before the reply. Issue 11's
- * pooled VMMs are not built yet, so {@code vmm_start} is still on the critical path.
+ * is reported as a concurrent {@code prefetch} when it ended before the reply. It takes a
+ * pre-started VMM from the {@link VmmPool} when one of the snapshot's shape waits ({@code vmm_bind}
+ * instead of {@code vmm_start}); the install then starts at the bind.
  */
 final class ThawStrategy extends UffdStrategy {
     @Override
@@ -34,12 +35,27 @@ final class ThawStrategy extends UffdStrategy {
             @Override
             public VmConfig configure(VmConfig vm, Host host) {
                 VmConfig served = super.configure(vm, host);
-                ConcurrentInstall.start(server, vm.memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns())
+                install();
+                return served;
+            }
+
+            @Override
+            public boolean takesPooledVmm() {
+                return true;
+            }
+
+            @Override
+            public void bind(dev.thaw.memory.PageServer pooled) {
+                super.bind(pooled);
+                install();
+            }
+
+            private void install() {
+                ConcurrentInstall.start(server, memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns())
                         .whenComplete((r, e) -> {
                             if (e == null) installEnd.complete(clock.now());
                             else installEnd.completeExceptionally(e);
                         });
-                return served;
             }
 
             @Override

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Where an invocation's time went, in milliseconds. Phases that did not happen (no VMM start on
- * a warm call, no boot on a restore) are null and left out of the JSON. {@code hostOverhead} is
+ * a warm call, no boot on a restore, {@code vmm_bind} instead of {@code vmm_start} when a
+ * pre-started VMM was used) are null and left out of the JSON. {@code hostOverhead} is
  * what remains of {@code total} after the named phases: agent round trip, scheduling, JSON.
  * {@code reseed} is the guest's own timing of a restored clone's reseed and {@code after_restore}
  * hooks (first call after a restore only), a named part of the total like {@code guest_exec}.
@@ -24,6 +25,7 @@ import java.util.Map;
 public record Timing(
         @JsonProperty("total") double total,
         @JsonProperty("vmm_start") Double vmmStart,
+        @JsonProperty("vmm_bind") Double vmmBind,
         @JsonProperty("state_load") Double stateLoad,
         @JsonProperty("prefetch") Double prefetch,
         @JsonProperty("prefetch_end") Double prefetchEnd,
@@ -119,7 +121,7 @@ public record Timing(
             long[] cp = concurrentPrefetch;
             Double prefetch = cp != null ? Double.valueOf((cp[1] - cp[0]) / 1e6) : ms(Phase.PREFETCH);
             Double prefetchEnd = cp != null ? Double.valueOf((cp[1] - startNanos) / 1e6) : null;
-            return new Timing(total, ms(Phase.VMM_START), ms(Phase.STATE_LOAD), prefetch, prefetchEnd, ms(Phase.RESUME),
+            return new Timing(total, ms(Phase.VMM_START), ms(Phase.VMM_BIND), ms(Phase.STATE_LOAD), prefetch, prefetchEnd, ms(Phase.RESUME),
                     ms(Phase.BOOT), ms(Phase.FUNCTION_LOAD), reseed, guestExec, Math.max(0, total - named));
         }
     }

@@ -1,5 +1,6 @@
 package dev.thaw.platform;
 
+import dev.thaw.memory.PageAvailability;
 import dev.thaw.memory.PageServer;
 import dev.thaw.memory.UffdPreload;
 import dev.thaw.model.Mode;
@@ -32,6 +33,39 @@ class UffdStrategy implements RestoreStrategy {
     @Override
     public Attempt begin(Deployed d, Timing.Clock clock) {
         return new ServedAttempt(d);
+    }
+
+    /**
+     * How a pre-started VMM hands over its memory ({@link VmmPool}): a page server that awaits its
+     * handshake unbound, and a VM whose preload takes over the mapping of a sparse placeholder
+     * file of the shape's size (matched by device and inode; never read: nothing is served from it).
+     */
+    static VmmPool.Handover handover(Host host) {
+        return shape -> {
+            Path placeholder = placeholder(host.runDir(), shape.memoryMib());
+            Path socket = host.runDir().resolve("uffd").resolve("p-" + Ids.shortId() + ".sock");
+            PageServer server = PageServer.awaitVmm(socket, (long) shape.memoryMib() << 20, options(), PageAvailability.COMPLETE);
+            try {
+                VmConfig vm = VmConfig.pooled(shape.image(), shape.memoryMib(), shape.vcpus(), shape.accel(), placeholder,
+                        new VmConfig.Uffd(UffdPreload.get(host.cacheDir()), socket));
+                return new VmmPool.Handover.Opened(vm, server);
+            } catch (RuntimeException e) {
+                server.close();
+                throw e;
+            }
+        };
+    }
+
+    private static synchronized Path placeholder(Path runDir, int memoryMib) throws IOException {
+        Path p = runDir.resolve("pool").resolve("memory-" + memoryMib + "M");
+        if (java.nio.file.Files.isRegularFile(p)) return p;
+        java.nio.file.Files.createDirectories(p.getParent());
+        Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(tmp.toFile(), "rw")) {
+            f.setLength((long) memoryMib << 20); // sparse: no block is ever written
+        }
+        java.nio.file.Files.move(tmp, p, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return p;
     }
 
     static PageServer.Options options() {
@@ -75,6 +109,17 @@ class UffdStrategy implements RestoreStrategy {
                 Throwable t = server.done().handle((r, e) -> e).join();
                 throw new VmException.Died("the page server of " + d.name() + " failed: "
                         + (t.getCause() != null ? t.getCause().getMessage() : t.getMessage()));
+            }
+        }
+
+        /** A pre-started VMM's memory, served from this snapshot from now on (a second bind of that server is refused). */
+        @Override
+        public void bind(PageServer pooled) {
+            server = pooled;
+            try {
+                pooled.bind(memoryFile());
+            } catch (IOException e) {
+                throw new VmException.Died("binding a pre-started VMM to " + d.name() + "'s memory failed: " + e.getMessage());
             }
         }
 

@@ -35,7 +35,9 @@ public final class UnixSocket {
     private static final int MSG_CTRUNC = 0x8;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int POLLIN = 1;
+    private static final int POLLOUT = 4;
     private static final int EINTR = 4;
+    private static final int EAGAIN = 11;
     private static final long SOCKADDR_UN_SIZE = 110; // sa_family_t + char sun_path[108]
 
     private static final MethodHandle SOCKET = Libc.withErrno("socket",
@@ -140,21 +142,45 @@ public final class UnixSocket {
 
     /** One {@code sendmsg} of {@code data} with {@code fd} as SCM_RIGHTS ancillary data (Firecracker's send_with_fd). */
     public static long sendWithFd(Native.Fd conn, byte[] data, Native.Fd fd) throws NativeException {
+        return send(conn, data, fd);
+    }
+
+    /**
+     * Sends all of {@code data} (the socket is non-blocking: waits up to 10 s for room), with
+     * {@code fd} as SCM_RIGHTS ancillary data on the first {@code sendmsg} when it is not null.
+     */
+    public static long sendAll(Native.Fd conn, byte[] data, Native.Fd fd) throws NativeException {
+        long sent = 0;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (sent < data.length) {
+            try {
+                sent += send(conn, java.util.Arrays.copyOfRange(data, (int) sent, data.length), sent == 0 ? fd : null);
+            } catch (NativeException e) {
+                if (e.errno() != EAGAIN || System.nanoTime() > deadline) throw e;
+                pollOut(conn, 100);
+            }
+        }
+        return sent;
+    }
+
+    private static long send(Native.Fd conn, byte[] data, Native.Fd fd) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocateFrom(JAVA_BYTE, data);
             MemorySegment iov = arena.allocate(16, 8);
             iov.set(ADDRESS, 0, buf);
             iov.set(JAVA_LONG, 8, data.length);
-            MemorySegment control = arena.allocate(24, 8); // CMSG_SPACE(sizeof(int))
-            control.set(JAVA_LONG, 0, 20);                  // CMSG_LEN(sizeof(int))
-            control.set(JAVA_INT, 8, SOL_SOCKET);
-            control.set(JAVA_INT, 12, SCM_RIGHTS);
-            control.set(JAVA_INT, 16, fd.value());
             MemorySegment msg = arena.allocate(56, 8);
             msg.set(ADDRESS, 16, iov);
             msg.set(JAVA_LONG, 24, 1);
-            msg.set(ADDRESS, 32, control);
-            msg.set(JAVA_LONG, 40, 24);
+            if (fd != null) {
+                MemorySegment control = arena.allocate(24, 8); // CMSG_SPACE(sizeof(int))
+                control.set(JAVA_LONG, 0, 20);                  // CMSG_LEN(sizeof(int))
+                control.set(JAVA_INT, 8, SOL_SOCKET);
+                control.set(JAVA_INT, 12, SCM_RIGHTS);
+                control.set(JAVA_INT, 16, fd.value());
+                msg.set(ADDRESS, 32, control);
+                msg.set(JAVA_LONG, 40, 24);
+            }
             return Libc.check("sendmsg", conn.target(), (a, errno) ->
                     (long) SENDMSG.invokeExact(errno, conn.value(), msg, MSG_NOSIGNAL));
         }
@@ -195,6 +221,19 @@ public final class UnixSocket {
 
     private static boolean pollIn(Native.Fd fd, int timeoutMs) throws NativeException {
         return poll(new int[] {fd.value()}, timeoutMs)[0] != 0;
+    }
+
+    private static void pollOut(Native.Fd fd, int timeoutMs) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pfd = arena.allocate(8, 4);
+            pfd.set(JAVA_INT, 0, fd.value());
+            pfd.set(JAVA_SHORT, 4, (short) POLLOUT);
+            try {
+                Libc.check("poll", null, (a, errno) -> (int) POLL.invokeExact(errno, pfd, 1L, timeoutMs));
+            } catch (NativeException e) {
+                if (e.errno() != EINTR) throw e;
+            }
+        }
     }
 
     private static Native.Fd socket(Path path) throws NativeException {

@@ -30,6 +30,15 @@ public interface Guest extends AutoCloseable {
     /** Loads the snapshot's device state into a paused restored guest (guest RAM stays where the launcher mapped it). */
     void loadState(Duration timeout);
 
+    /**
+     * Loads the device state from {@code vmstate} into a paused guest started to be restored, as
+     * {@link #loadState(Duration)} does with the launch's own vmstate: how a pre-started VMM is
+     * bound to a snapshot.
+     */
+    default void loadState(Path vmstate, Duration timeout) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot load a device state it was not launched with");
+    }
+
     /** Lets a paused guest run. */
     void resume();
 

@@ -173,6 +173,7 @@ public final class Jail {
             // log, but not add, rename or replace an entry (a link there would be read by thaw as root).
             own(runDir.resolve("qmp.sock"), uid, gid);
             own(runDir.resolve("agent.sock"), uid, gid);
+            own(runDir.resolve(QemuGuest.FD_SOCKET), uid, gid);
             own(Files.createFile(runDir.resolve("console.log")), uid, gid);
             if (c.memoryFile() != null && c.sharedMemory()) {
                 deployDir = c.memoryFile().getParent();
@@ -182,7 +183,7 @@ public final class Jail {
                 ro.add(c.memoryFile());
                 roOpens.add(c.memoryFile());
             }
-            if (c.incomingState() != null) ro.add(c.incomingState());
+            // No vmstate: thaw opens it and passes QEMU the descriptor (FdMonitor).
             if (c.uffd() != null) {
                 // The page server's socket is bound alone (read-only is enough to connect), never its
                 // directory: there the sockets of other VMs' page servers wait, and a QEMU that reached

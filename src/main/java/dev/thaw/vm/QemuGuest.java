@@ -5,10 +5,11 @@ import dev.thaw.common.FileTrees;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
 import dev.thaw.memory.ProcessStats;
+import dev.thaw.sys.Native;
+import dev.thaw.sys.NativeException;
+import dev.thaw.sys.UnixSocket;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -16,10 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link Guest} in one QEMU process, and the two sockets thaw holds to it: QMP (control) and the
@@ -39,6 +37,8 @@ import java.util.concurrent.TimeoutException;
 public final class QemuGuest implements Guest {
     private static final System.Logger LOG = System.getLogger(QemuGuest.class.getName());
     private static final String QEMU = "qemu-system-x86_64";
+    /** The socket of the second QMP monitor, the one descriptors are passed on ({@link FdMonitor}). */
+    static final String FD_SOCKET = "qmp-fd.sock";
 
     private final String id;
     private final VmConfig config;
@@ -47,9 +47,11 @@ public final class QemuGuest implements Guest {
     private final long vmmPid;
     private final Jail.Cell cell;
     private final Qmp qmp;
+    private final FdMonitor fdMonitor;
     private final AgentConnection agent;
 
-    private QemuGuest(String id, VmConfig config, Path runDir, Process process, long vmmPid, Jail.Cell cell, Qmp qmp, AgentConnection agent) {
+    private QemuGuest(String id, VmConfig config, Path runDir, Process process, long vmmPid, Jail.Cell cell, Qmp qmp,
+                      FdMonitor fdMonitor, AgentConnection agent) {
         this.id = id;
         this.config = config;
         this.runDir = runDir;
@@ -57,6 +59,7 @@ public final class QemuGuest implements Guest {
         this.vmmPid = vmmPid;
         this.cell = cell;
         this.qmp = qmp;
+        this.fdMonitor = fdMonitor;
         this.agent = agent;
     }
 
@@ -121,8 +124,12 @@ public final class QemuGuest implements Guest {
         Process process = null;
         Jail.Cell cell = null;
         StartTrace trace = new StartTrace();
-        try (ServerSocketChannel qmpServer = listen(runDir.resolve("qmp.sock"));
-             ServerSocketChannel agentServer = listen(runDir.resolve("agent.sock"))) {
+        FdMonitor fdMonitor = null;
+        Native.Fd fdServer = null;
+        try (ServerSocketChannel qmpServer = VmmSockets.listen(runDir.resolve("qmp.sock"));
+             ServerSocketChannel agentServer = VmmSockets.listen(runDir.resolve("agent.sock"))) {
+            Files.deleteIfExists(runDir.resolve(FD_SOCKET));
+            fdServer = UnixSocket.listen(runDir.resolve(FD_SOCKET));
             List<String> cmd = command(config, runDir);
             if (jail.enabled()) {
                 cell = jail.enter(id, config, runDir);
@@ -136,57 +143,32 @@ public final class QemuGuest implements Guest {
             environment(config, pb.environment());
             process = Spawner.start(pb, config.hugePageAdvice());
             trace.mark("spawned");
-            SocketChannel qmpChannel = accept(qmpServer, process, runDir, timeout, "QMP");
-            trace.mark("qmp");
-            SocketChannel agent = accept(agentServer, process, runDir, timeout, "agent port");
-            trace.mark("agent");
+            SocketChannel qmpChannel = trace.marked("qmp", VmmSockets.accept(qmpServer, process, runDir, timeout, "QMP"));
+            SocketChannel agent = trace.marked("agent", VmmSockets.accept(agentServer, process, runDir, timeout, "agent port"));
+            fdMonitor = new FdMonitor(VmmSockets.acceptNative(fdServer, process, timeout), timeout);
             trace.log(id, runDir.resolve("qemu.log"));
             // Jailed, the process thaw started is unshare; QEMU, connected by now, is its only child.
             long vmmPid = cell == null ? process.pid() : Jail.childOf(process.pid());
             if (vmmPid < 0) throw new VmException.Died("the jailed QEMU exited before it could be found");
             if (cell != null) cell.started(vmmPid);
             Qmp qmp = new Qmp(qmpChannel);
-            return new QemuGuest(id, config, runDir, process, vmmPid, cell, qmp, new AgentConnection(agent, calls, limits));
+            return new QemuGuest(id, config, runDir, process, vmmPid, cell, qmp, fdMonitor, new AgentConnection(agent, calls, limits));
         } catch (IOException | RuntimeException e) {
+            if (fdMonitor != null) fdMonitor.close();
             if (process != null) kill(process, cell == null ? -1 : Jail.childOf(process.pid()));
             if (cell != null) cell.close();
             String log = qemuLog(runDir);
             if (e instanceof VmException ve && log.isEmpty()) throw ve;
             throw new VmException((e instanceof VmException ? e.getMessage() : "cannot start QEMU: " + e)
                     + (log.isEmpty() ? "" : "; QEMU said: " + log), e);
-        }
-    }
-
-    private static ServerSocketChannel listen(Path socket) throws IOException {
-        Files.deleteIfExists(socket);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
-        return server;
-    }
-
-    /** Accepts QEMU's connection, failing fast (with QEMU's own message) if QEMU exits first. */
-    private static SocketChannel accept(ServerSocketChannel server, Process process, Path runDir,
-                                        Duration timeout, String what) throws IOException {
-        CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                accepted.complete(server.accept());
-            } catch (IOException e) {
-                accepted.completeExceptionally(e);
+        } finally {
+            if (fdServer != null) {
+                try {
+                    fdServer.close();
+                } catch (NativeException ignored) {
+                    // the listener only; the accepted connection lives on
+                }
             }
-        });
-        CompletableFuture<Object> exited = process.onExit().thenApply(p -> null);
-        try {
-            Object first = CompletableFuture.anyOf(accepted, exited).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (first instanceof SocketChannel ch) return ch;
-            throw new VmException.Died("QEMU exited (status " + process.exitValue() + ") before connecting its " + what);
-        } catch (TimeoutException e) {
-            throw new VmException.Timeout("QEMU did not connect its " + what + " within " + timeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-        } catch (ExecutionException e) {
-            throw new IOException(e.getCause());
         }
     }
 
@@ -228,9 +210,9 @@ public final class QemuGuest implements Guest {
                 "-smp", Integer.toString(c.vcpus()),
                 "-m", c.memoryMib() + "M",
                 "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                // QEMU's own seccomp filter, as strict as thaw's use allows: spawning stays allowed
-                // because the device state is loaded and saved through "exec:cat" migrations.
-                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny,spawn=allow"));
+                // QEMU's own seccomp filter, as strict as thaw's use allows: the device state moves
+                // through descriptors thaw opens and passes (FdMonitor), so QEMU never spawns a process.
+                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny,spawn=deny"));
         String size = c.memoryMib() + "M";
         cmd.add("-object");
         cmd.add(c.memoryFile() == null
@@ -248,7 +230,9 @@ public final class QemuGuest implements Guest {
                 "-chardev", "socket,id=agent,path=" + runDir.resolve("agent.sock"),
                 "-device", "virtserialport,chardev=agent,name=thaw.agent",
                 "-chardev", "socket,id=qmp,path=" + runDir.resolve("qmp.sock"),
-                "-mon", "chardev=qmp,mode=control"));
+                "-mon", "chardev=qmp,mode=control",
+                "-chardev", "socket,id=qmpfd,path=" + runDir.resolve(FD_SOCKET),
+                "-mon", "chardev=qmpfd,mode=control"));
         if (c.restoring()) cmd.addAll(List.of("-S", "-incoming", "defer"));
         return cmd;
     }
@@ -277,12 +261,26 @@ public final class QemuGuest implements Guest {
         return agent.request(request, timeout);
     }
 
-    /** Loads the device state of a restore (guest RAM stays in the file, mapped on demand). */
+    /**
+     * Loads the device state of a restore (guest RAM stays in the file, mapped on demand, or with
+     * the page server): thaw opens the vmstate and hands QEMU the descriptor ({@link FdMonitor}).
+     */
     @Override
     public void loadState(Duration timeout) {
+        if (config.incomingState() == null) throw new IllegalStateException("a pre-started VMM loads the state it is bound to");
+        loadState(config.incomingState(), timeout);
+    }
+
+    @Override
+    public void loadState(Path vmstate, Duration timeout) {
         if (!config.restoring()) throw new IllegalStateException("this VM was booted, not restored");
         setSnapshotCapabilities();
-        qmp.execute("migrate-incoming", Json.object().put("uri", "exec:cat " + quote(config.incomingState())), timeout);
+        try (Native.Fd state = Native.open(vmstate, Native.O_RDONLY | Native.O_CLOEXEC)) {
+            fdMonitor.passFd("vmstate", state, timeout); // QEMU holds its own copy from here on
+        } catch (NativeException e) {
+            throw new VmException("cannot open the snapshot state " + vmstate + ": " + e.getMessage(), e);
+        }
+        fdMonitor.execute("migrate-incoming", Json.object().put("uri", "fd:vmstate"), timeout);
         awaitMigration(timeout, "loading the snapshot state");
     }
 
@@ -315,20 +313,21 @@ public final class QemuGuest implements Guest {
         }
         setSnapshotCapabilities();
         qmp.execute("stop");
-        // QEMU reports completion once the stream is in the pipe; the writer may still be busy.
-        // The rename after cat exits marks the file as whole, so wait for the final name.
+        // QEMU writes the stream into a descriptor thaw opened; it has flushed every byte when it
+        // reports completion, and the rename marks the file as whole (the caller fsyncs it).
         Path part = vmstate.resolveSibling(vmstate.getFileName() + ".part");
-        qmp.execute("migrate", Json.object().put("uri", "exec:cat > " + quote(part) + " && mv " + quote(part) + " " + quote(vmstate)), timeout);
-        awaitMigration(timeout, "saving the snapshot state");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!Files.exists(vmstate)) {
-            if (System.nanoTime() > deadline) throw new VmException.Timeout("the snapshot state was not written within " + timeout);
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        try (Native.Fd out = Native.open(part, Native.O_WRONLY | Native.O_CREAT | Native.O_TRUNC | Native.O_CLOEXEC, 0644)) {
+            fdMonitor.passFd("vmstate-out", out, timeout);
+        } catch (NativeException e) {
+            throw new VmException("cannot create " + part + ": " + e.getMessage(), e);
         }
-    }
-
-    private static String quote(Path p) {
-        return "'" + p.toString().replace("'", "'\\''") + "'";
+        fdMonitor.execute("migrate", Json.object().put("uri", "fd:vmstate-out"), timeout);
+        awaitMigration(timeout, "saving the snapshot state");
+        try {
+            Files.move(part, vmstate, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new VmException("cannot rename " + part + " to " + vmstate + ": " + e.getMessage(), e);
+        }
     }
 
     /** QEMU's pid in the host's PID namespace (jailed or not). */
@@ -386,6 +385,7 @@ public final class QemuGuest implements Guest {
     @Override
     public void close() {
         qmp.close();
+        fdMonitor.close();
         agent.close();
         kill(process, cell == null ? -1 : vmmPid);
         if (cell != null) cell.close();

@@ -31,6 +31,12 @@ final class StartTrace {
         if (ENABLED) marks.add(new Mark(step, System.nanoTime()));
     }
 
+    /** Marks {@code step} as done now and passes its result through. */
+    <T> T marked(String step, T result) {
+        mark(step);
+        return result;
+    }
+
     /** Logs the merged timeline of {@code id}, reading the jailer's lines from {@code qemuLog}. */
     void log(String id, Path qemuLog) {
         if (!ENABLED) return;

@@ -12,7 +12,8 @@ import java.nio.file.Path;
  * @param memoryFile guest RAM file; {@code null} for anonymous RAM (cold boots that are never snapshotted)
  * @param sharedMemory true to write guest RAM through to the file (boot for a snapshot);
  *                     false for a private copy-on-write mapping (restores: the file stays pristine)
- * @param incomingState vmstate to restore from, or {@code null} to boot the kernel
+ * @param incomingState vmstate to restore from, or {@code null} to boot the kernel (or, for a
+ *                      pre-started VMM, to name the vmstate only when it is bound: {@link #pooled})
  * @param hugePageAdvice whether QEMU's MADV_HUGEPAGE over guest RAM takes effect (host-side
  *                       paging only; not part of the device model)
  * @param uffd when set, guest RAM is served over userfaultfd instead of mapped from the file
@@ -31,7 +32,7 @@ public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
 
     public VmConfig {
         if (hugePageAdvice == null) hugePageAdvice = HugePageAdvice.DROP;
-        if (uffd != null && (incomingState == null || sharedMemory || memoryFile == null)) {
+        if (uffd != null && (sharedMemory || memoryFile == null)) {
             throw new IllegalArgumentException("a userfaultfd memory backend needs a restore from a private memory file");
         }
     }
@@ -49,12 +50,24 @@ public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
         return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, advice, uffd);
     }
 
+    /**
+     * A pre-started VMM (issue 11): started paused with {@code -incoming defer} like a restore, its
+     * RAM behind userfaultfd from the start; {@code placeholder} is a sparse file of the VM's memory
+     * size that only identifies the mapping the preload takes over. No snapshot is named: the vmstate
+     * comes with the bind ({@link Guest#loadState(Path, java.time.Duration)}).
+     */
+    public static VmConfig pooled(GuestImage image, int memoryMib, int vcpus, Accel accel, Path placeholder, Uffd backend) {
+        if (backend == null) throw new IllegalArgumentException("a pre-started VMM needs its userfaultfd backend");
+        return new VmConfig(image, memoryMib, vcpus, accel, placeholder, false, null, null, backend);
+    }
+
     /** This restore with guest RAM served over userfaultfd. */
     public VmConfig withUffd(Uffd backend) {
         return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, hugePageAdvice, backend);
     }
 
+    /** True for a VM that starts paused waiting for a device state: a restore, or a pre-started VMM. */
     public boolean restoring() {
-        return incomingState != null;
+        return incomingState != null || uffd != null;
     }
 }

@@ -17,7 +17,7 @@ class CsvTest {
         assertEquals(4, lines.size());
         List<String> header = List.of(lines.get(0).split(","));
         assertEquals(List.of("experiment", "function", "mode", "input", "parallelism", "run", "slot", "total_ms",
-                "vmm_start_ms", "state_load_ms", "prefetch_ms", "resume_ms", "boot_ms", "function_load_ms", "guest_exec_ms",
+                "vmm_start_ms", "vmm_bind_ms", "state_load_ms", "prefetch_ms", "resume_ms", "boot_ms", "function_load_ms", "guest_exec_ms",
                 "host_overhead_ms", "client_ms", "major_faults", "disk_read_bytes", "working_set_pages", "loading_set_pages",
                 "instance", "cold_start", "error_code", "error", "warnings"), header);
         List<String> row = List.of(lines.get(2).split(",", -1));

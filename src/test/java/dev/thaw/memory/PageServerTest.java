@@ -92,6 +92,46 @@ class PageServerTest {
     }
 
     @Test
+    void aPreStartedVmmIsBoundOnceAndAFaultBeforeTheBindWaitsForIt() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(11).nextBytes(content);
+            Path file = s.write("memory", content);
+            Path other = s.write("other", new byte[16 * PAGE]);
+            Path sock = s.dir().resolve("pool.sock");
+            try (PageServer server = PageServer.awaitVmm(sock, 16 * PAGE, PageServer.Options.DEFAULT, PageAvailability.COMPLETE);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                assertTrue(!server.isBound());
+                java.util.concurrent.CompletableFuture<byte[]> early = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> vmm.memory().asSlice(3L * PAGE, PAGE).toArray(JAVA_BYTE), java.util.concurrent.Executors.newSingleThreadExecutor());
+                assertThrows(java.util.concurrent.TimeoutException.class, () -> early.get(300, TimeUnit.MILLISECONDS),
+                        "nothing is served before the bind");
+                server.bind(file);
+                assertArrayEquals(java.util.Arrays.copyOfRange(content, 3 * PAGE, 4 * PAGE), early.get(10, TimeUnit.SECONDS));
+                assertThrows(IllegalStateException.class, () -> server.bind(other), "one snapshot per VMM, ever");
+                assertThrows(IllegalStateException.class, () -> server.bind(file), "not even the same one again");
+                assertArrayEquals(java.util.Arrays.copyOfRange(content, 9 * PAGE, 10 * PAGE),
+                        vmm.memory().asSlice(9L * PAGE, PAGE).toArray(JAVA_BYTE), "still serving the first file");
+            }
+        }
+    }
+
+    @Test
+    void aBindToAFileShorterThanTheVmmsMemoryIsRefused() throws Exception {
+        try (Scratch s = new Scratch()) {
+            Path small = s.write("small", new byte[4 * PAGE]);
+            Path sock = s.dir().resolve("pool.sock");
+            try (PageServer server = PageServer.awaitVmm(sock, 16 * PAGE, PageServer.Options.DEFAULT, PageAvailability.COMPLETE);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                java.io.IOException e = assertThrows(java.io.IOException.class, () -> server.bind(small));
+                assertTrue(e.getMessage().contains("shorter"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void reapsInstallSkipsPagesAlreadyFaultedAndLeavesMissesToTheServer() throws Exception {
         try (Scratch s = new Scratch(); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             byte[] content = new byte[16 * PAGE];

@@ -84,10 +84,16 @@ public final class FakeGuest implements Guest {
 
     @Override
     public void loadState(Duration timeout) {
+        loadState(config.incomingState(), timeout);
+    }
+
+    @Override
+    public void loadState(java.nio.file.Path vmstate, Duration timeout) {
         check();
         if (!config.restoring()) throw new IllegalStateException("this guest was booted, not restored");
+        if (stateLoaded) throw new IllegalStateException("a guest loads one device state, once");
         try {
-            function = Json.parse(Files.readString(config.incomingState())).path("function").asText();
+            function = Json.parse(Files.readString(vmstate)).path("function").asText();
         } catch (IOException e) {
             throw new VmException("loading the snapshot state failed: " + e.getMessage(), e);
         }

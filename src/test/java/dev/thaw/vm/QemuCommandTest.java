@@ -17,7 +17,7 @@ class QemuCommandTest {
         assertTrue(cmd.contains("memory-backend-file,id=mem,size=256M,mem-path=/s/memory,share=on"), cmd.toString());
         assertFalse(cmd.contains("-incoming"));
         assertTrue(String.join(" ", cmd).contains("tsc_early_khz="));
-        assertEquals("on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny,spawn=allow", cmd.get(cmd.indexOf("-sandbox") + 1));
+        assertEquals("on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny,spawn=deny", cmd.get(cmd.indexOf("-sandbox") + 1));
     }
 
     @Test
