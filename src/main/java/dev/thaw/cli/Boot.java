@@ -61,8 +61,10 @@ public final class Boot {
     Integer restoreSlots;
 
     @Option(names = "--max-queue-wait", paramLabel = "MS",
-            description = "Refuse a call at once (429 overloaded, Retry-After 1) when it is expected to wait longer "
-                    + "than this many milliseconds for an instance and a restore cannot serve it sooner. Default: never.")
+            description = "Refuse a call at once (429 overloaded, Retry-After 1) when it could wait longer than this "
+                    + "many milliseconds for an instance and a restore cannot serve it sooner: judged by the 90th percentile "
+                    + "of the function's recent service times (not their mean) and never less than the oldest waiting "
+                    + "call's wait so far, so a stall is refused as it happens. Default: never.")
     Integer maxQueueWaitMs;
 
     @Option(names = "--prime", defaultValue = "auto", paramLabel = "auto|off",
