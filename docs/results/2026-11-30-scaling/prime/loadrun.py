@@ -13,6 +13,9 @@ with p99 <= 100 ms.
 
 Latencies are of 2xx answers from the scheduled send time (thaw load's); "429 p99" is of the
 refusals, from the per-call CSV. Everything a run writes goes to --out (JSON reports, CSVs, logs).
+Before the first measured run each daemon serves an unmeasured 10 s stream at 32 req/s
+(--daemon-warmup 0 to skip): a fresh daemon's JVM runs its invoke path interpreted at first, which
+is not what issue 12 measures and would land on whichever build happens to go first.
 """
 import argparse
 import csv
@@ -107,6 +110,21 @@ def pct(values, p):
     return v[min(len(v) - 1, max(0, int(round(p / 100 * len(v) + 0.5)) - 1))]
 
 
+def warm_daemon(d, others, args):
+    for o in others:
+        o.stop_instances()
+    d.stop_instances()
+    http("POST", d.url + "/functions/hello/prewarm?count=4")
+    w = json.load(open(workload(32, args.out)))
+    w["name"] = "daemon-warmup"
+    w["source"]["duration"] = f"{args.daemon_warmup}s"
+    path = os.path.join(args.out, "daemon-warmup.json")
+    json.dump(w, open(path, "w"))
+    subprocess.run(["java", "-jar", args.load_jar, "load", path, "--target", d.url, "--progress", "0"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    d.stop_instances()
+
+
 def measure(d, others, rate, tag, args):
     for o in others:
         o.stop_instances()
@@ -159,6 +177,8 @@ def main():
     ap.add_argument("--data-root", default="/var/tmp/prime-loaddata", help="each build's --data-dir is DATA_ROOT/NAME")
     ap.add_argument("--load-jar", help="the jar whose 'thaw load' sends the stream (default: the last build's)")
     ap.add_argument("--serve-arg", action="append", default=[], help="an extra 'thaw serve' argument for every build")
+    ap.add_argument("--daemon-warmup", type=int, default=10, metavar="S",
+                    help="seconds of unmeasured load each daemon serves before the first run (0: none; default 10)")
     ap.add_argument("rates", nargs="*", type=int)
     args = ap.parse_args()
     rates = args.rates or (SEARCH_RATES if args.search else [48, 145])
@@ -171,6 +191,9 @@ def main():
     try:
         for d in daemons:
             d.ready()
+        if args.daemon_warmup > 0:
+            for d in daemons:
+                warm_daemon(d, [o for o in daemons if o is not d], args)
         print("\t".join(COLS), flush=True)
         for r in range(args.rounds):
             order = daemons if r % 2 == 0 else daemons[::-1]
