@@ -61,9 +61,20 @@ public final class Boot {
     Integer restoreSlots;
 
     @Option(names = "--max-queue-wait", paramLabel = "MS",
-            description = "Refuse a call at once (429 overloaded, Retry-After 1) when it is expected to wait longer "
-                    + "than this many milliseconds for an instance and a restore cannot serve it sooner. Default: never.")
+            description = "Refuse a call at once (429 overloaded, Retry-After 1) when it could wait longer than this "
+                    + "many milliseconds for an instance and a restore cannot serve it sooner: judged by the 90th percentile "
+                    + "of the function's recent service times (not their mean) and never less than the oldest waiting "
+                    + "call's wait so far, so a stall is refused as it happens. Default: never.")
     Integer maxQueueWaitMs;
+
+    @Option(names = "--prime", defaultValue = "auto", paramLabel = "auto|off",
+            description = "Prime instances restored ahead of demand (POST /prewarm, min_warm, the autoscaler's and the "
+                    + "keep-alive policy's restores) before offering them to calls: one invoke with the function's record "
+                    + "input (else its test input, else {}) that carries the restore's reseed, its result discarded and not "
+                    + "counted as an invocation (time in GET /stats: prime_ms). A warm miss is never primed: its caller's "
+                    + "call goes first. auto: every function but those with \"prime\": false in function.json; off: none. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String prime;
 
     @Option(names = "--max-idle", defaultValue = "4", description = "Idle instances kept per function. Default: ${DEFAULT-VALUE}.")
     int maxIdle;
@@ -169,11 +180,12 @@ public final class Boot {
             throw new IllegalArgumentException("--concurrency-target must be more than 0 and at most 1, got " + concurrencyTarget);
         }
         if (restoreSlots != null && restoreSlots < 1) throw new IllegalArgumentException("--restore-slots must be at least 1, got " + restoreSlots);
+        if (!prime.equals("auto") && !prime.equals("off")) throw new IllegalArgumentException("--prime must be auto or off, got " + prime);
         var histogram = HistogramKeepAlive.Settings.PAPER.withBin(Duration.ofNanos(Math.round(histogramBinSeconds * 1e9)));
         return new Scaling(concurrencyTarget,
                 restoreSlots != null ? restoreSlots : RestoreSlots.forCores(Runtime.getRuntime().availableProcessors()),
                 maxQueueWaitMs == null ? null : Duration.ofMillis(maxQueueWaitMs), null,
-                KeepAlivePolicy.parse(keepalivePolicy, fixed, histogram), null);
+                KeepAlivePolicy.parse(keepalivePolicy, fixed, histogram), null, prime.equals("auto"));
     }
 
     /** Builds the image if needed, chooses the accelerator, and opens the platform. */

@@ -40,6 +40,22 @@ final class Dispatch {
     /** The instance a call got, or a restore it must do (with a slot to give back after, if {@code slot}). */
     record Acquired(Outcome outcome, Instance instance, boolean slot) {}
 
+    /**
+     * A warm call from its arrival ({@link #enter}) until it is on an instance or restoring one
+     * ({@link #acquire}) or gone ({@link #leave}): the oldest one's age is how long the function's
+     * queue is taking right now, which a refusal must not undercut.
+     */
+    static final class Arrival {
+        final long nanos;
+
+        Arrival(long nanos) {
+            this.nanos = nanos;
+        }
+    }
+
+    /** The quantile of recent service times a refusal's pessimistic wait uses. */
+    static final double SERVICE_TAIL = 0.9;
+
     private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Scaling scaling;
@@ -67,6 +83,7 @@ final class Dispatch {
         int restoring;
         boolean quiet; // its instances were stopped by hand: hold none for the autoscaler until the next call
         long idleSince = -1;
+        final java.util.ArrayDeque<Arrival> queued = new java.util.ArrayDeque<>(); // arrival order
     }
 
     static final double HEADROOM_CORES = 0.5;
@@ -104,11 +121,11 @@ final class Dispatch {
 
     /**
      * A call of {@code function} arrives: refused at once (429 {@code overloaded}) when the wait
-     * it can expect is beyond {@code --max-queue-wait} and a restore cannot help; otherwise
-     * counted in flight until {@link #leave}. The end of an idle period is an idle time for the
-     * keep-alive policy.
+     * it must be prepared for ({@link DispatchPolicy#boundWaitMs}) is beyond {@code --max-queue-wait}
+     * and a restore cannot help; otherwise counted in flight until {@link #leave}, and queued
+     * until it is on an instance. The end of an idle period is an idle time for the keep-alive policy.
      */
-    void enter(String function) {
+    Arrival enter(String function) {
         Fn f = fn(function);
         long now = ticker.nanoTime();
         lock.lock();
@@ -121,24 +138,34 @@ final class Dispatch {
                     metrics.increment("thaw_rejections_total", "Invocations refused with 429, by the limit hit",
                             Metrics.labels("reason", "overloaded"));
                     throw ThawException.limitExceeded("overloaded", String.format(java.util.Locale.ROOT,
-                            "%s would wait about %.0f ms for an instance (%d busy, %d ahead), more than --max-queue-wait %d ms",
-                            function, DispatchPolicy.expectedWaitMs(in), busy, ahead, scaling.maxQueueWait().toMillis()), 1);
+                            "%s could wait %.0f ms for an instance (%d busy, %d ahead, the oldest waiting for %.0f ms), "
+                            + "more than --max-queue-wait %d ms", function, DispatchPolicy.boundWaitMs(in), busy, ahead,
+                            in.oldestWaitMs(), scaling.maxQueueWait().toMillis()), 1);
                 }
             }
             if (f.inFlight == 0 && f.idleSince >= 0) scaling.keepAlive().observeIdle(function, Duration.ofNanos(now - f.idleSince));
             f.inFlight++;
             f.quiet = false;
             f.meter.change(now, +1);
+            Arrival arrival = new Arrival(now);
+            f.queued.addLast(arrival);
+            return arrival;
         } finally {
             lock.unlock();
         }
     }
 
     void leave(String function) {
+        leave(function, null);
+    }
+
+    /** The call that {@link #enter} gave {@code arrival} ended (answered, failed or refused later). */
+    void leave(String function, Arrival arrival) {
         Fn f = fn(function);
         long now = ticker.nanoTime();
         lock.lock();
         try {
+            if (arrival != null) f.queued.remove(arrival);
             f.inFlight = Math.max(0, f.inFlight - 1);
             f.meter.change(now, -1);
             if (f.inFlight == 0) f.idleSince = now;
@@ -157,6 +184,11 @@ final class Dispatch {
      * within the queue timeout.
      */
     Acquired acquire(String function, boolean mayQueue) {
+        return acquire(function, mayQueue, null);
+    }
+
+    /** As {@link #acquire(String, boolean)}, for the call {@link #enter} gave {@code arrival}: it leaves the queue here. */
+    Acquired acquire(String function, boolean mayQueue, Arrival arrival) {
         Fn f = fn(function);
         long start = System.nanoTime();
         long deadline = start + queueTimeout.toNanos();
@@ -196,6 +228,7 @@ final class Dispatch {
             throw new ThawException(ThawException.Kind.UNAVAILABLE, "interrupted", "interrupted while waiting for an instance");
         } finally {
             f.waiting--;
+            if (arrival != null) f.queued.remove(arrival);
             lock.unlock();
         }
     }
@@ -246,8 +279,11 @@ final class Dispatch {
     private DispatchPolicy.Inputs inputs(String function, Fn f, int ahead) {
         double maxWait = scaling.maxQueueWait() == null ? Double.POSITIVE_INFINITY : scaling.maxQueueWait().toNanos() / 1e6;
         int busy = busy(function, f);
+        Arrival oldest = f.queued.peekFirst();
+        double oldestMs = oldest == null ? 0 : Math.max(0, (ticker.nanoTime() - oldest.nanos) / 1e6);
         return new DispatchPolicy.Inputs(instances.idleCount(function), busy, f.restoring, ahead,
-                f.service.meanMs(), f.restore.meanMs(), slots.free() && headroom(busy + f.restoring), maxWait);
+                f.service.meanMs(), f.restore.meanMs(), slots.free() && headroom(busy + f.restoring), maxWait,
+                f.service.quantileMs(SERVICE_TAIL), oldestMs);
     }
 
     /**

@@ -23,13 +23,15 @@ import java.util.regex.Pattern;
  *                guest can reach no other function unless its function.json says so
  * @param concurrencyTarget calls in flight per instance the autoscaler aims at (0 to 1), or null
  *                for the daemon's {@code --concurrency-target}
+ * @param prime   false to opt out of priming: an instance restored ahead of demand is then parked
+ *                without running its handler first (for a handler with side effects); see {@link #primeEvent}
  */
 public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
                            boolean record, Mode restore, int minWarm, List<String> mayCall,
-                           Double concurrencyTarget) {
+                           Double concurrencyTarget, boolean prime) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final List<String> FIELDS = List.of("name", "runtime", "memory_mib", "vcpus", "timeout_s", "inputs",
-            "record", "restore", "min_warm", "may_call", "concurrency_target");
+            "record", "restore", "min_warm", "may_call", "concurrency_target", "prime");
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
     /** The strategies a warm miss may restore with. */
@@ -58,6 +60,12 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         }
     }
 
+    /** Without {@code prime}: primed (the default). */
+    public FunctionSpec(String name, String runtime, int memoryMib, int vcpus, int timeoutSeconds, JsonNode inputs,
+                        boolean record, Mode restore, int minWarm, List<String> mayCall, Double concurrencyTarget) {
+        this(name, runtime, memoryMib, vcpus, timeoutSeconds, inputs, record, restore, minWarm, mayCall, concurrencyTarget, true);
+    }
+
     /** Parses function.json text; every problem names the field (see {@link #parse(String, String)}). */
     public static FunctionSpec parse(String json) {
         return parse(json, "function.json");
@@ -84,7 +92,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         return new FunctionSpec(f.name(), f.choice("runtime", "python3", List.of("python3")),
                 f.integer("memory_mib", 256, 128, 8192), f.integer("vcpus", 1, 1, 8), f.integer("timeout_s", 60, 1, 3600),
                 f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64), f.names("may_call"),
-                f.fraction("concurrency_target"));
+                f.fraction("concurrency_target"), f.bool("prime", true));
     }
 
     /** Whether this function's handler may call {@code callee}. */
@@ -181,6 +189,21 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         return rec != null && rec.isObject() ? rec : Json.object();
     }
 
+    /**
+     * The event a priming call sends an instance restored ahead of demand (docs/design.md §7):
+     * the record input, which the deploy's warm-up and the working-set record already ran, so the
+     * handler is known to take it and its path is the one the snapshot's working set holds; else
+     * the test input; else {@code {}}, the event the deploy's warm-up sent. Never a bare ping: only
+     * the handler's own path gets its code translated and its first-call work done.
+     */
+    public JsonNode primeEvent() {
+        for (String input : INPUTS) {
+            JsonNode e = inputs.get(input);
+            if (e != null && e.isObject()) return e;
+        }
+        return Json.object();
+    }
+
     public ObjectNode toJson() {
         ObjectNode o = Json.object().put("name", name).put("runtime", runtime)
                 .put("memory_mib", memoryMib).put("vcpus", vcpus).put("timeout_s", timeoutSeconds);
@@ -188,6 +211,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         o.put("record", record).put("restore", restore.id()).put("min_warm", minWarm);
         mayCall.forEach(o.putArray("may_call")::add);
         if (concurrencyTarget != null) o.put("concurrency_target", concurrencyTarget);
+        if (!prime) o.put("prime", false);
         return o;
     }
 }

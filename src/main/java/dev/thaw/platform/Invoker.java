@@ -70,15 +70,15 @@ public final class Invoker {
     /** Runs one invocation once the function has a free concurrency slot (bounded queue). */
     public InvocationResult invoke(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
-        arrive(function, mode);
+        Dispatch.Arrival arrival = arrive(function, mode);
         try (Admission.Ticket ticket = admission.enter(line(function, call))) {
             ticket.awaitTurn();
-            return invokeOnce(function, event, mode, call);
+            return invokeOnce(function, event, mode, call, arrival);
         } catch (ThawException e) {
             countError(function, e);
             throw e;
         } finally {
-            leave(function, mode);
+            leave(function, mode, arrival);
         }
     }
 
@@ -88,43 +88,51 @@ public final class Invoker {
      * path, not traffic, so it feeds neither the autoscaler nor the keep-alive policy (else a
      * benchmark's cache drop would have the autoscaler restore behind its back).
      */
-    private void arrive(String function, Mode mode) {
-        if (mode != Mode.WARM) return;
+    private Dispatch.Arrival arrive(String function, Mode mode) {
+        if (mode != Mode.WARM) return null;
         try {
-            dispatch.enter(function);
+            return dispatch.enter(function);
         } catch (ThawException e) {
             countError(function, e);
             throw e;
         }
     }
 
-    private void leave(String function, Mode mode) {
-        if (mode == Mode.WARM) dispatch.leave(function);
+    private void leave(String function, Mode mode, Dispatch.Arrival arrival) {
+        if (mode == Mode.WARM) dispatch.leave(function, arrival);
     }
 
     /** Accepts an invocation to run in the background: it takes its queue place now (LIMIT if the queue is full). */
     public AsyncInvocations.Status invokeAsync(String function, JsonNode event, Mode mode, Call call) {
         registry.get(function);
-        arrive(function, mode);
+        Dispatch.Arrival arrival = arrive(function, mode);
         Admission.Ticket ticket;
         try {
             ticket = admission.enter(line(function, call));
         } catch (ThawException e) {
-            leave(function, mode);
+            leave(function, mode, arrival);
             countError(function, e);
             throw e;
         }
-        return async.submit(function, mode, ticket, () -> {
-            try (ticket) {
-                ticket.awaitTurn();
-                return invokeOnce(function, event, mode, call);
-            } catch (ThawException e) {
-                countError(function, e);
-                throw e;
-            } finally {
-                leave(function, mode);
-            }
-        });
+        try {
+            return async.submit(function, mode, ticket, () -> {
+                try (ticket) {
+                    ticket.awaitTurn();
+                    return invokeOnce(function, event, mode, call, arrival);
+                } catch (ThawException e) {
+                    countError(function, e);
+                    throw e;
+                } finally {
+                    leave(function, mode, arrival);
+                }
+            });
+        } catch (ThawException e) {
+            // refused before it ran (too many stored results): it is no longer in flight, nor
+            // queued, where it would hold the queue's age up and have every later call refused
+            leave(function, mode, arrival);
+            countError(function, e);
+            throw e;
+        }
     }
 
     /** Status and result of an asynchronous invocation (NOT_FOUND once it expired). */
@@ -169,13 +177,13 @@ public final class Invoker {
                 Metrics.labels("code", e.code(), "function", function));
     }
 
-    private InvocationResult invokeOnce(String function, JsonNode event, Mode mode, Call call) {
+    private InvocationResult invokeOnce(String function, JsonNode event, Mode mode, Call call, Dispatch.Arrival arrival) {
         Deployed d = registry.get(function);
         if (mode.restores()) RestoreStrategy.of(mode).prepare(d, () -> restorer.snapshotFiles(d)); // CACHED's precondition, not part of its time
         String invocationId = "inv-" + Ids.shortId() + Ids.shortId();
         List<String> warnings = new ArrayList<>();
         // Before the clock starts: waiting for an instance is queue time, like waiting for a slot.
-        Dispatch.Acquired acquired = mode == Mode.WARM ? dispatch.acquire(function, call.depth() == 0) : null;
+        Dispatch.Acquired acquired = mode == Mode.WARM ? dispatch.acquire(function, call.depth() == 0, arrival) : null;
         Timing.Clock clock = new Timing.Clock(ticker);
         InvocationSpan span = new InvocationSpan(tracing, function, invocationId, mode, call, clock);
         Instance inst = null;

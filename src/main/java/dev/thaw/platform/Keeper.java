@@ -24,6 +24,10 @@ import java.util.concurrent.CompletionException;
  * policy) each instance stops once it was idle for k itself, as before. The autoscaler's and the
  * policy's restores take a restore slot without waiting for one: with no CPU headroom they are
  * left to the next round, so they never starve the instances serving calls.
+ *
+ * <p>Every instance restored here is restored ahead of demand, so each is primed ({@link Primer})
+ * before it is parked idle: its reseed and its handler's first run happen here, not in a caller's
+ * call. One whose priming fails is discarded, never parked.
  */
 final class Keeper implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Keeper.class.getName());
@@ -35,10 +39,12 @@ final class Keeper implements AutoCloseable {
     private final AsyncInvocations async;
     private final Dispatch dispatch;
     private final Ticker ticker;
+    private final Primer primer;
     private volatile Thread loop;
 
     Keeper(FunctionRegistry registry, InstanceManager instances, Restorer restorer, AsyncInvocations async,
-           Dispatch dispatch, Ticker ticker) {
+           Dispatch dispatch, Ticker ticker, Primer primer) {
+        this.primer = primer;
         this.registry = registry;
         this.instances = instances;
         this.restorer = restorer;
@@ -62,15 +68,16 @@ final class Keeper implements AutoCloseable {
     }
 
     /**
-     * Restores {@code count} instances of a function (concurrently, with its default strategy)
-     * and parks them idle, ready for warm calls. Returns their ids.
+     * Restores {@code count} instances of a function (concurrently, with its default strategy),
+     * primes them and parks them idle, ready for warm calls. Returns the ids of those parked; if
+     * none could be, the failure of the last (a restore's or a priming's).
      */
     List<String> prewarm(String function, int count) {
         Deployed d = registry.get(function);
         if (count < 1 || count > MAX_PREWARM) throw ThawException.badRequest("count must be 1.." + MAX_PREWARM + ", got " + count);
         List<CompletableFuture<Instance>> started = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            started.add(CompletableFuture.supplyAsync(() -> restore(d), r -> Thread.ofVirtual().start(r)));
+            started.add(CompletableFuture.supplyAsync(() -> restoreAhead(d), r -> Thread.ofVirtual().start(r)));
         }
         List<String> ids = new ArrayList<>();
         RuntimeException failure = null;
@@ -87,9 +94,12 @@ final class Keeper implements AutoCloseable {
         return ids;
     }
 
-    private Instance restore(Deployed d) {
+    /** A restore nobody waits for: restored with the function's strategy, then primed (busy until parked). */
+    private Instance restoreAhead(Deployed d) {
         Mode strategy = d.defaultRestore();
-        return restorer.restore(d, strategy, new Timing.Clock(ticker), new ArrayList<>()).instance();
+        Instance inst = restorer.restore(d, strategy, new Timing.Clock(ticker), new ArrayList<>()).instance();
+        primer.prime(d, inst);
+        return inst;
     }
 
     /** One round of keeping: scale, keep alive or retire, top up the floor, forget expired async results. */
@@ -132,7 +142,7 @@ final class Keeper implements AutoCloseable {
         if (running < minWarm) prewarm(fn, (int) (minWarm - running));
         for (long r = Math.max(running, minWarm); r < floor && dispatch.tryRestoreSlot(fn); r++) {
             try {
-                instances.park(restore(registry.get(fn)));
+                instances.park(restoreAhead(registry.get(fn)));
             } finally {
                 dispatch.restored(fn, true);
             }

@@ -89,6 +89,7 @@ public final class Platform implements AutoCloseable {
     private final Dispatch dispatch;
     private final VmmPool pool;
     private volatile Thread poolKeeper;
+    private final Primer primer;
     private volatile boolean closed;
 
     public Platform(Config config, GuestImage image, GuestLauncher launcher) {
@@ -117,8 +118,10 @@ public final class Platform implements AutoCloseable {
         }
         this.tracing = new Tracing(config.maxTraces(), config.otlpEndpoint());
         this.instances = new InstanceManager(config.limits(), metrics, ticker);
-        this.dispatch = new Dispatch(scaling != null ? scaling : Scaling.defaults(config.idleTimeout()), instances, metrics,
+        Scaling scales = scaling != null ? scaling : Scaling.defaults(config.idleTimeout());
+        this.dispatch = new Dispatch(scales, instances, metrics,
                 ticker, config.limits().queueTimeout(), ticker == Ticker.SYSTEM ? new HostCpu() : () -> Double.MAX_VALUE);
+        this.primer = new Primer(scales.prime(), instances, metrics, ticker);
         AsyncInvocations async = new AsyncInvocations(config.resultTtl(), ticker);
         // The invoker serves guests' calls to functions, and guests are started before it exists: late-bound.
         Invoker[] calls = new Invoker[1];
@@ -129,7 +132,7 @@ public final class Platform implements AutoCloseable {
         this.invoker = new Invoker(config, registry, new Admission(config.limits(), metrics), instances, restorer, async,
                 tracing, metrics, ticker, dispatch);
         calls[0] = invoker;
-        this.keeper = new Keeper(registry, instances, restorer, async, dispatch, ticker);
+        this.keeper = new Keeper(registry, instances, restorer, async, dispatch, ticker, primer);
         this.pool = new VmmPool(launcher, instances, UffdStrategy.handover(new RestoreStrategy.Host(config.runDir(), config.cacheDir())),
                 r -> Thread.ofVirtual().name("vmm-pool-refill").start(r), 0);
         restorer.pool(pool);
@@ -180,12 +183,14 @@ public final class Platform implements AutoCloseable {
      * What each function's instances cost and how its calls were dispatched, for {@code GET /stats}
      * (what {@code thaw load} reads before and after a run): idle instance-seconds, idle
      * MiB-seconds, restores and boots since the daemon started, the dispatch counts, recent
-     * service and restore times, the autoscaler's count and the keep-alive windows.
+     * service and restore times, the autoscaler's count, the keep-alive windows, and the primings
+     * of instances restored ahead of demand (count, failures, recent time).
      */
     public ObjectNode stats() {
         ObjectNode root = dev.thaw.common.Json.object();
         root.put("keepalive_policy", dispatch.scaling().keepAlive().name());
         root.set("vmm_pool", pool.stats());
+        root.put("prime", primer.enabled() ? "auto" : "off");
         ObjectNode fns = root.putObject("functions");
         for (Deployed d : registry.all()) {
             InstanceManager.Usage u = instances.usage(d.name());
@@ -194,6 +199,8 @@ public final class Platform implements AutoCloseable {
                     .put("idle_instance_s", u.idleInstanceSeconds()).put("idle_mib_s", u.idleMibSeconds())
                     .put("restores", u.restores()).put("boots", u.boots());
             o.setAll((ObjectNode) dev.thaw.common.Json.MAPPER.valueToTree(dispatch.stats(d.name())));
+            o.put("prime", primer.wanted(d));
+            o.setAll((ObjectNode) dev.thaw.common.Json.MAPPER.valueToTree(primer.stats(d.name())));
         }
         return root;
     }
@@ -276,6 +283,7 @@ public final class Platform implements AutoCloseable {
     public void undeploy(String name) {
         registry.undeploy(name);
         dispatch.forget(name);
+        primer.forget(name);
     }
 
     /** The snapshots of all deployed functions, for {@code GET /snapshots}. */

@@ -20,9 +20,11 @@ import java.time.Duration;
  * @param restorePrior      the expected restore time of a function before it has restored once
  * @param keepAlive         the keep-alive and pre-warm policy
  * @param autoscaler        the stable and panic windows
+ * @param prime             whether instances restored ahead of demand are primed before they are
+ *                          offered to calls ({@code --prime auto}; a function may still opt out)
  */
 public record Scaling(double concurrencyTarget, int restoreSlots, Duration maxQueueWait, Duration restorePrior,
-                      KeepAlivePolicy keepAlive, Autoscaler.Settings autoscaler) {
+                      KeepAlivePolicy keepAlive, Autoscaler.Settings autoscaler, boolean prime) {
     public Scaling {
         if (!(concurrencyTarget > 0 && concurrencyTarget <= 1)) {
             throw new IllegalArgumentException("concurrency target must be in (0, 1] calls per instance, got " + concurrencyTarget);
@@ -35,9 +37,20 @@ public record Scaling(double concurrencyTarget, int restoreSlots, Duration maxQu
         if (autoscaler == null) autoscaler = Autoscaler.Settings.DEFAULT;
     }
 
-    /** Target 0.8, one restore slot per two cores, no fast refusal, fixed keep-alive of {@code idleTimeout}. */
+    /** With priming on ({@code --prime auto}, the default). */
+    public Scaling(double concurrencyTarget, int restoreSlots, Duration maxQueueWait, Duration restorePrior,
+                   KeepAlivePolicy keepAlive, Autoscaler.Settings autoscaler) {
+        this(concurrencyTarget, restoreSlots, maxQueueWait, restorePrior, keepAlive, autoscaler, true);
+    }
+
+    /** Target 0.8, one restore slot per two cores, no fast refusal, fixed keep-alive of {@code idleTimeout}, priming on. */
     public static Scaling defaults(Duration idleTimeout) {
         return new Scaling(0.8, RestoreSlots.forCores(Runtime.getRuntime().availableProcessors()), null, null,
                 new FixedKeepAlive(idleTimeout), null);
+    }
+
+    /** The same settings with priming on or off. */
+    public Scaling withPrime(boolean on) {
+        return new Scaling(concurrencyTarget, restoreSlots, maxQueueWait, restorePrior, keepAlive, autoscaler, on);
     }
 }

@@ -39,6 +39,19 @@ public final class RecentTimes {
         return count == 0 ? priorMs : sum / count;
     }
 
+    /**
+     * The {@code q}-quantile (0 < q <= 1, nearest rank) of the samples kept, or the prior while
+     * there is none. A high one says how long a call takes when things go badly, which the mean of
+     * a mostly fast, sometimes stalled stream hides.
+     */
+    public synchronized double quantileMs(double q) {
+        if (!(q > 0 && q <= 1)) throw new IllegalArgumentException("quantile must be in (0, 1], got " + q);
+        if (count == 0) return priorMs;
+        double[] sorted = java.util.Arrays.copyOf(ring, count);
+        java.util.Arrays.sort(sorted);
+        return sorted[Math.max(0, (int) Math.ceil(q * count) - 1)];
+    }
+
     public synchronized int count() {
         return count;
     }

@@ -56,6 +56,25 @@ class FunctionSpecTest {
     }
 
     @Test
+    void primeIsOnByDefaultAndAFunctionCanRefuseIt() {
+        assertTrue(FunctionSpec.parse("{\"name\": \"f\"}").prime());
+        FunctionSpec off = FunctionSpec.parse("{\"name\": \"f\", \"prime\": false}");
+        assertEquals(false, off.prime());
+        assertEquals(off, FunctionSpec.parse(off.toJson().toString()), "prime: false survives toJson");
+        assertEquals("field \"prime\" in function.json must be true or false, got \"no\" (a string)",
+                error("{\"name\": \"f\", \"prime\": \"no\"}"));
+        assertEquals("unknown field \"priem\" in function.json; did you mean \"prime\"?", error("{\"name\": \"f\", \"priem\": false}"));
+    }
+
+    @Test
+    void thePrimingEventIsTheRecordInputElseTheTestInputElseEmpty() {
+        assertEquals(1, FunctionSpec.parse("{\"name\": \"f\", \"inputs\": {\"record\": {\"n\": 1}, \"test\": {\"n\": 2}}}")
+                .primeEvent().path("n").asInt());
+        assertEquals(2, FunctionSpec.parse("{\"name\": \"f\", \"inputs\": {\"test\": {\"n\": 2}}}").primeEvent().path("n").asInt());
+        assertEquals(0, FunctionSpec.parse("{\"name\": \"f\"}").primeEvent().size());
+    }
+
+    @Test
     void wrongTypesAreErrorsNotDefaults() {
         assertEquals("field \"memory_mib\" in function.json must be a whole number from 128 to 8192, got \"big\" (a string)",
                 error("{\"name\": \"f\", \"memory_mib\": \"big\"}"));

@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A burst against a few warm instances is absorbed by queueing, not by a restore storm (issue 12):
- * real QEMU guests, the daemon's default scaling (one restore slot per two cores).
+ * real QEMU guests, the daemon's default scaling (one restore slot per two cores). On the way, a
+ * prewarmed instance is primed, and its first real call runs the handler fast.
  */
 @EnabledIfSystemProperty(named = "thaw.it", matches = "true")
 class ScalingIT {
@@ -30,7 +31,19 @@ class ScalingIT {
             // two calls teach the dispatcher this function's restore and service times, then a second instance
             p.invoke("hello", Json.object(), Mode.WARM);
             p.invoke("hello", Json.object(), Mode.WARM);
-            p.prewarm("hello", 1);
+            String primed = p.prewarm("hello", 1).getFirst();
+            // priming translated the handler's path: the primed instance's first real call runs it fast
+            var stats = p.stats().path("functions").path("hello");
+            InvocationResult first = p.invoke("hello", Json.parse("{\"name\": \"first\"}"), Mode.WARM);
+            System.err.printf("priming: %.1f ms (handler %.1f ms); the primed instance's first call: %.1f ms (handler %.2f ms)%n",
+                    stats.path("prime_ms").asDouble(), stats.path("prime_exec_ms").asDouble(), first.timing().total(),
+                    first.timing().guestExec());
+            assertEquals(1, stats.path("primes").asLong());
+            assertEquals(primed, first.instance(), "the most recently parked instance serves the next call");
+            assertEquals("idle", first.dispatch());
+            assertTrue(first.timing().guestExec() < stats.path("prime_exec_ms").asDouble() / 2,
+                    "the first call after priming should run the handler in under half the priming's time: "
+                            + first.timing().guestExec() + " ms vs " + stats.path("prime_exec_ms").asDouble() + " ms");
             long restoresBefore = p.stats().path("functions").path("hello").path("restores").asLong();
 
             var threads = Executors.newVirtualThreadPerTaskExecutor();

@@ -106,6 +106,36 @@ class ScalingTest {
     }
 
     @Test
+    void aStalledQueueIsRefusedBeforeTheServiceTimesNoticeIt() throws Exception {
+        try (FakePlatform fake = new FakePlatform(LIMITS, Duration.ofSeconds(60), 4,
+                new Scaling(0.8, 1, Duration.ofMillis(100), Duration.ofSeconds(10), new FixedKeepAlive(Duration.ofSeconds(60)), null))) {
+            fake.deploy("a");
+            fake.platform.prewarm("a", 1);
+            assertEquals("idle", fake.platform.invoke("a", Json.object(), Mode.WARM).dispatch()); // calls take 5 ms
+            var threads = Executors.newVirtualThreadPerTaskExecutor();
+            Future<InvocationResult> busy = threads.submit(() -> fake.platform.invoke("a", gate("g"), Mode.WARM));
+            fake.launcher.awaitAtGate(1);
+            Future<InvocationResult> queued = threads.submit(() -> fake.platform.invoke("a", Json.object(), Mode.WARM));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (fake.platform.dispatch().waiting("a") == 0) {
+                assertTrue(System.nanoTime() < deadline, "the second call never queued");
+                Thread.onSpinWait();
+            }
+            // the busy call stalls: 150 ms pass and no call ends, so the service times still say 5 ms
+            // (one ahead: an expected 10 ms), but the queued call has waited 150 ms already
+            fake.ticker.advance(Duration.ofMillis(150));
+            ThawException e = assertThrows(ThawException.class, () -> fake.platform.invoke("a", Json.object(), Mode.WARM));
+            assertEquals("overloaded", e.details().path("limit").asText());
+            assertTrue(e.getMessage().contains("the oldest waiting for 150 ms"), e.getMessage());
+            fake.launcher.gate("g").countDown();
+            busy.get(10, TimeUnit.SECONDS);
+            assertEquals("queued", queued.get(10, TimeUnit.SECONDS).dispatch());
+            // the queue drained: calls are accepted again
+            assertEquals("idle", fake.platform.invoke("a", Json.object(), Mode.WARM).dispatch());
+        }
+    }
+
+    @Test
     void theAutoscalerRestoresAheadOfARisingConcurrencyOneSlotAtATime() throws Exception {
         try (FakePlatform fake = new FakePlatform(LIMITS, Duration.ofSeconds(60), 8,
                 new Scaling(0.5, 1, null, null, new FixedKeepAlive(Duration.ofSeconds(60)), null))) {
