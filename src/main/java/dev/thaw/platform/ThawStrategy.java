@@ -2,8 +2,10 @@ package dev.thaw.platform;
 
 import dev.thaw.memory.ConcurrentInstall;
 import dev.thaw.model.Mode;
+import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.VmConfig;
 
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,7 +14,10 @@ import java.util.concurrent.CompletableFuture;
  * then the loading set by {@code UFFDIO_COPY} in working-set-group order, from the moment QEMU
  * hands over its memory, beside the state load and the guest's run; the page server answers a
  * fault at once, ahead of the install. Nothing waits for the install: like FaaSnap's prefetch it
- * is reported as a concurrent {@code prefetch} when it ended before the reply. Issue 11's
+ * is reported as a concurrent {@code prefetch} when it ended before the reply. The install's
+ * thread starts just before QEMU and first reads {@code ws.pages} (REAP's contiguous working-set
+ * file) in one sequential pass, so by the handshake the pages are in memory and the install is
+ * only {@code UFFDIO_COPY}s ({@link ConcurrentInstall#startFromWorkingSetFile}). Issue 11's
  * pooled VMMs are not built yet, so {@code vmm_start} is still on the critical path.
  */
 final class ThawStrategy extends UffdStrategy {
@@ -34,8 +39,14 @@ final class ThawStrategy extends UffdStrategy {
             @Override
             public VmConfig configure(VmConfig vm, Host host) {
                 VmConfig served = super.configure(vm, host);
-                ConcurrentInstall.start(server, vm.memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns())
-                        .whenComplete((r, e) -> {
+                // Started before QEMU, so the read of ws.pages overlaps QEMU's start; older snapshots
+                // without ws.pages read the memory file after the handshake.
+                Path wsPages = d.snapshot().dir().resolve(Snapshot.WORKING_SET_PAGES);
+                var install = d.snapshot().has(Snapshot.WORKING_SET_PAGES)
+                        ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, d.plan().workingSetFileRuns(),
+                                d.plan().workingSetZeroRuns(), d.plan().exactLoadingRuns())
+                        : ConcurrentInstall.start(server, vm.memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns());
+                install.whenComplete((r, e) -> {
                             if (e == null) installEnd.complete(clock.now());
                             else installEnd.completeExceptionally(e);
                         });
