@@ -71,7 +71,7 @@ class RecordedStrategiesTest {
             assertEquals("faasnap", r.coldStart());
             assertNull(r.warnings());
             VmConfig vm = launcher.launched().getLast().config();
-            assertTrue(vm.memoryFile().endsWith(Snapshot.MEMORY), vm.memoryFile().toString());
+            assertTrue(vm.memoryFile().endsWith(Snapshot.SPARSE_MEMORY), "the sparse copy under the regions: " + vm.memoryFile());
             assertNull(vm.uffd());
             assertNotNull(vm.regions(), "the per-region layout goes to the VMM");
             assertEquals("thaw-regions 1\npages 16\n8 8\nend\n", java.nio.file.Files.readString(vm.regions().list()));

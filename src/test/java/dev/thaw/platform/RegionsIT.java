@@ -59,7 +59,7 @@ class RegionsIT {
             if (i.path("id").asText().equals(r.path("instance").asText())) pid = i.path("pid").asLong();
         }
         assertTrue(pid > 0, "the instance's QEMU pid");
-        Path memory = vms.dataDir.resolve("functions/hello/snapshot/memory").toRealPath();
+        Path memory = vms.dataDir.resolve("functions/hello/snapshot/memory.sparse").toRealPath(); // what faasnap maps
         List<String> maps = Files.readAllLines(Path.of("/proc/" + pid + "/maps"));
         List<PageRun> regions = regionList();
         assertTrue(regions.size() > 10, "hello's snapshot has zero regions: " + regions.size());
