@@ -11,7 +11,7 @@
 # READ_AHEAD ("128 0"), PORT (18090), OUT (/var/tmp/thaw-acceptance-<time>; data dir, run dir,
 # the daemon's log and one bench output directory per read-ahead setting go there). Needs root
 # (read_ahead_kb, the jail). Exit status 0 only when every criterion passes.
-set -eu
+set -euo pipefail
 cd "$(dirname "$0")/../../.."   # the repository root
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64} PATH=/usr/lib/jvm/temurin-25-jdk-amd64/bin:$PATH
 FUNCTIONS=${FUNCTIONS:-chameleon,compression,ffmpeg,hello,image,json,matmul,mmap,pagerank,pyaes,spin}
