@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * FaaSnap's per-region mapping with real (jailed) QEMU: a {@code faasnap} restore answers
  * correctly, and the VMM's /proc/PID/maps shows every listed zero region as an anonymous mapping
- * inside the private mapping of the snapshot's memory file. The sparse variant still answers.
+ * inside the private mapping of the snapshot's memory file; json's checksum equals vanilla's in
+ * both faasnap variants.
  */
 @EnabledIfSystemProperty(named = "thaw.it", matches = "true")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -39,6 +40,7 @@ class RegionsIT {
         api = new ApiServer(vms.platform, new InetSocketAddress("127.0.0.1", 0), 64 * 1024).start();
         client = new DaemonClient(api.url());
         client.deploy("hello", VmFixture.exampleFunction("hello"));
+        client.deploy("json", VmFixture.exampleFunction("json"));
     }
 
     @AfterAll
@@ -87,6 +89,18 @@ class RegionsIT {
         assertEquals("hello, sparse", sparse.path("result").path("greeting").asText(), sparse.toString());
     }
 
+    @Test
+    void faasnapComputesWhatVanillaComputes() {
+        JsonNode event = Json.parse("{\"size\": 3000, \"seed\": 2}");
+        String want = client.invoke("json", "vanilla", event).path("result").path("sha256").asText();
+        for (String mode : List.of("faasnap", "faasnap-sparse")) {
+            client.post("/functions/json/cache/drop");
+            JsonNode r = client.invoke("json", mode, event);
+            assertEquals(mode, r.path("cold_start").asText(), r.toString());
+            assertEquals(want, r.path("result").path("sha256").asText(), mode + ": " + r);
+        }
+    }
+
     private static boolean anonymousCovers(String line, long from, long to) {
         String[] f = line.trim().split("\\s+");
         String[] range = f[0].split("-");
@@ -94,11 +108,12 @@ class RegionsIT {
                 && Long.parseUnsignedLong(range[0], 16) <= from && Long.parseUnsignedLong(range[1], 16) >= to;
     }
 
-    /** The region list the restore wrote under the run directory (one snapshot, one list). */
+    /** The region list hello's restore wrote under the run directory (one per snapshot). */
     private List<PageRun> regionList() throws IOException {
         List<PageRun> out = new ArrayList<>();
+        String id = Json.parse(Files.readString(vms.dataDir.resolve("functions/hello/snapshot/manifest.json"))).path("snapshotId").asText();
         try (var files = Files.list(vms.runDir.resolve("regions"))) {
-            List<Path> lists = files.filter(p -> p.toString().endsWith(".regions")).toList();
+            List<Path> lists = files.filter(p -> p.getFileName().toString().startsWith(id + "-")).toList();
             assertEquals(1, lists.size(), lists.toString());
             for (String line : Files.readAllLines(lists.getFirst())) {
                 String[] f = line.split(" ");
