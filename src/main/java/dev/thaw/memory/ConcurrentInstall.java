@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
  * and is freed when the install ends, whichever way.
  */
 public final class ConcurrentInstall {
+    private static final System.Logger LOG = System.getLogger(ConcurrentInstall.class.getName());
     private static final int CHUNK_PAGES = 64;
 
     /** What the install did: pages installed (copied or zero), and how long it took. */
@@ -88,8 +89,6 @@ public final class ConcurrentInstall {
         t.start();
         return done;
     }
-
-    private static final System.Logger LOG = System.getLogger(ConcurrentInstall.class.getName());
 
     /** Where each working-set page sits in ws.pages: runs in ascending order, with their byte offsets in the file. */
     static final class WorkingSetIndex {
