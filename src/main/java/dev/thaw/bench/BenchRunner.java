@@ -335,20 +335,25 @@ public final class BenchRunner {
         return files;
     }
 
-    /** One result per cell, in the order the cells ran. */
+    /** One result per cell, in the order the cells ran, compared with its vanilla and cached twins ({@link Pairing}). */
     static List<BenchResult> summarise(List<Invocation> invocations) {
         Map<List<Object>, List<Invocation>> cells = new LinkedHashMap<>();
         for (Invocation i : invocations) {
             cells.computeIfAbsent(List.of(i.experiment(), i.function(), i.input(), i.mode(), i.parallelism()), k -> new ArrayList<>()).add(i);
         }
-        // A cell's vanilla twin has the same key with the mode replaced.
-        UnaryOperator<List<Object>> vanillaOf = k -> List.of(k.get(0), k.get(1), k.get(2), "vanilla", k.get(4));
+        // A cell's twins have the same key with the mode replaced.
+        java.util.function.BiFunction<List<Object>, String, List<Invocation>> twin =
+                (k, mode) -> cells.get(List.of(k.get(0), k.get(1), k.get(2), mode, k.get(4)));
         List<BenchResult> out = new ArrayList<>();
         cells.forEach((k, v) -> {
             BenchResult r = BenchResult.of(v);
-            List<Invocation> base = cells.get(vanillaOf.apply(k));
-            if (base != null && !k.get(3).equals("vanilla")) {
-                BenchResult.Paired p = paired(v, base);
+            String mode = (String) k.get(3);
+            List<Invocation> vanilla = twin.apply(k, "vanilla"), cached = twin.apply(k, "cached");
+            if (!mode.equals("vanilla") && !mode.equals("cached") && vanilla != null && cached != null) {
+                r = r.withCached(Pairing.ratio(v, cached), Pairing.gapClosed(v, vanilla, cached));
+            }
+            if (vanilla != null && !mode.equals("vanilla")) {
+                BenchResult.Paired p = Pairing.ratio(v, vanilla);
                 if (p != null) r = r.pairedWith(p);
             }
             out.add(r);
@@ -358,22 +363,6 @@ public final class BenchRunner {
 
     /** Run-by-run latency ratios of {@code cell} over {@code vanilla} (each run: the median of its P invocations). */
     static BenchResult.Paired paired(List<Invocation> cell, List<Invocation> vanilla) {
-        Map<Integer, Double> mine = perRun(cell), base = perRun(vanilla);
-        List<Double> ratios = new ArrayList<>();
-        for (var e : mine.entrySet()) {
-            Double b = base.get(e.getKey());
-            if (b != null && b > 0) ratios.add(e.getValue() / b);
-        }
-        if (ratios.isEmpty()) return null;
-        int faster = (int) ratios.stream().filter(x -> x < 1).count();
-        return new BenchResult.Paired(Percentiles.median(ratios), faster, ratios.size());
-    }
-
-    private static Map<Integer, Double> perRun(List<Invocation> cell) {
-        Map<Integer, List<Double>> byRun = new TreeMap<>();
-        for (Invocation i : cell) if (i.ok()) byRun.computeIfAbsent(i.run(), k -> new ArrayList<>()).add(i.totalMs());
-        Map<Integer, Double> out = new TreeMap<>();
-        byRun.forEach((run, v) -> out.put(run, Percentiles.median(v)));
-        return out;
+        return Pairing.ratio(cell, vanilla);
     }
 }

@@ -54,7 +54,8 @@ final class ChartStyle {
 
     private static final Map<String, Color> MODES = Map.of(
             "cold", new Color(0x7f7f7f), "vanilla", new Color(0xd62728), "cached", new Color(0x2ca02c),
-            "reap", new Color(0x1f77b4), "faasnap", new Color(0x9467bd), "uffd", new Color(0x8c564b),
+            "reap", new Color(0x1f77b4), "faasnap", new Color(0x9467bd),
+            "faasnap-sparse", new Color(0xc5b0d5), "uffd", new Color(0x8c564b),
             "thaw", new Color(0x17becf),
             "warm", new Color(0xff7f0e));
 

@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
                 + "results.json (medians per function, mode, input and parallelism) and invocations.csv (every invocation).",
                 "",
                 "Functions missing on the daemon are deployed from the functions directory. Runs in modes that need a cold "
-                        + "page cache (cold, vanilla, reap, reap-cache, faasnap, uffd, unless the scenario says \"drop_cache\": false) start by "
+                        + "page cache (cold, vanilla, reap, reap-cache, faasnap, faasnap-sparse, uffd, thaw, unless the scenario says \"drop_cache\": false) start by "
                         + "dropping the function's snapshot files from the page cache; warm and cached runs never do. "
                         + "Modes the daemon does not support are reported and skipped.",
                 ""},

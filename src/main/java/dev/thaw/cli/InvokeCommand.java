@@ -30,8 +30,9 @@ final class InvokeCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "warm",
-            description = "warm (a running instance, else a restore with the function's strategy), cold, vanilla, cached, reap "
-                    + "or faasnap. Default: ${DEFAULT-VALUE}.")
+            description = "warm (a running instance, else a restore with the function's strategy), cold, vanilla, cached, reap, "
+                    + "reap-cache, faasnap (per-region mapping), faasnap-sparse, uffd or thaw (README, \"Restore strategies\"). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String mode;
 
     @Option(names = "--data", paramLabel = "JSON", defaultValue = "{}",

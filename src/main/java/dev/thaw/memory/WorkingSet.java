@@ -78,6 +78,11 @@ public record WorkingSet(@JsonProperty("version") int version,
      * order with short gaps merged. A gap over zero pages costs nothing to read (holes).
      */
     public List<PageRun> faasnapRuns() {
+        return loadingRuns(MERGE_GAP_PAGES);
+    }
+
+    /** The loading set group by group, like {@link #faasnapRuns()}, with gaps under {@code mergeGapsBelow} pages merged (0: exact). */
+    public List<PageRun> loadingRuns(int mergeGapsBelow) {
         BitSet zero = Runs.toBitSet(zeroPages);
         BitSet loaded = new BitSet();
         List<PageRun> out = new ArrayList<>();
@@ -86,7 +91,7 @@ public record WorkingSet(@JsonProperty("version") int version,
             g.andNot(zero);
             g.andNot(loaded); // a page belongs to the group that touched it first
             loaded.or(g);
-            if (!g.isEmpty()) out.addAll(Runs.of(g, MERGE_GAP_PAGES));
+            if (!g.isEmpty()) out.addAll(Runs.of(g, mergeGapsBelow));
         }
         return out;
     }

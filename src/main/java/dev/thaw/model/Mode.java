@@ -24,8 +24,13 @@ public enum Mode {
     REAP,
     /** thaw's earlier REAP: the working set read into the host page cache before resume; the VMM maps the file. */
     REAP_CACHE,
-    /** FaaSnap: zero pages are holes; the loading set is prefetched in group order while the VM starts and runs. */
+    /**
+     * FaaSnap as published: guest memory mapped per region, the memory file private and every zero
+     * region anonymous over it; the loading set is prefetched in group order while the VM starts and runs.
+     */
     FAASNAP,
+    /** thaw's earlier FaaSnap: one sparse copy of the memory file whose zero pages are holes; the same prefetch. */
+    FAASNAP_SPARSE,
     /** Guest memory served over userfaultfd by thaw's page server: every fault one read, nothing prefetched. */
     UFFD,
     /**

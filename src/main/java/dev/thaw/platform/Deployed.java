@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.memory.PageRun;
+import dev.thaw.memory.RegionList;
 import dev.thaw.memory.Runs;
 import dev.thaw.memory.WorkingSet;
 import dev.thaw.model.Mode;
@@ -24,16 +25,23 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
 
     /**
      * What the recorded working set means for a restore: REAP's runs (file order), FaaSnap's
-     * loading-set runs (group order), and the two sizes reported with every invocation.
+     * loading-set runs (group order), and the two sizes reported with every invocation; for
+     * FaaSnap's per-region layout, the zero regions mapped anonymous ({@link RegionList}) and the
+     * loading-set runs without them (the prefetcher of the file mapping need not read those);
+     * for the {@code thaw} install from ws.pages, the loading set in group order without merged gaps.
      */
     record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages,
                     String method, Map<String, Long> pagesByMethod, List<PageRun> workingSetFileRuns,
-                    List<PageRun> workingSetZeroRuns) {
+                    List<PageRun> workingSetZeroRuns, long totalPages, List<PageRun> zeroRegions,
+                    List<PageRun> regionPrefetchRuns, List<PageRun> exactLoadingRuns) {
         static LoadPlan of(WorkingSet ws) {
             java.util.BitSet zero = ws.pages();
             zero.and(Runs.toBitSet(ws.zeroPages()));
-            return new LoadPlan(ws.reapRuns(), ws.faasnapRuns(), ws.workingSetPages(), ws.loadingSetPages(),
-                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()), Runs.of(zero));
+            List<PageRun> faasnap = ws.faasnapRuns();
+            List<PageRun> regions = RegionList.regions(ws.zeroPages());
+            return new LoadPlan(ws.reapRuns(), faasnap, ws.workingSetPages(), ws.loadingSetPages(),
+                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()), Runs.of(zero),
+                    ws.totalPages(), regions, RegionList.without(faasnap, regions), ws.loadingRuns(0));
         }
     }
 

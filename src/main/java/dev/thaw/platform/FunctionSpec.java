@@ -35,7 +35,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
     /** The inputs a function may name: the one its snapshot is recorded with, and the one benchmarks send. */
     private static final List<String> INPUTS = List.of("record", "test");
     /** The strategies a warm miss may restore with. */
-    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.REAP_CACHE, Mode.FAASNAP, Mode.UFFD, Mode.THAW);
+    private static final List<Mode> RESTORES = List.of(Mode.VANILLA, Mode.REAP, Mode.REAP_CACHE, Mode.FAASNAP, Mode.FAASNAP_SPARSE, Mode.UFFD, Mode.THAW);
 
     public FunctionSpec {
         if (name == null || !NAME.matcher(name).matches()) {

@@ -25,7 +25,7 @@ import java.util.function.Supplier;
  * <pre>
  *   prepare        before the clock starts (CACHED: fill the page cache; not part of the time)
  *   begin          before the VMM starts: choose the memory file, start concurrent work (FAASNAP)
- *   configure      the VM to launch (its memory backend)
+ *   configure      the VM to launch (its memory backend or layout)
  *   launch VMM ─ loadState
  *   beforeResume   the guest is loaded but paused (REAP: read the working set)
  *   resume ─ request ─ reply
@@ -103,7 +103,8 @@ interface RestoreStrategy {
     RestoreStrategy CACHED = new Cached();
     RestoreStrategy REAP = new ReapUffd();
     RestoreStrategy REAP_CACHE = new Reap();
-    RestoreStrategy FAASNAP = new Faasnap();
+    RestoreStrategy FAASNAP = new FaasnapRegions();
+    RestoreStrategy FAASNAP_SPARSE = new FaasnapSparse();
     RestoreStrategy UFFD = new UffdStrategy();
     RestoreStrategy THAW = new ThawStrategy();
 
@@ -115,6 +116,7 @@ interface RestoreStrategy {
             case REAP -> REAP;
             case REAP_CACHE -> REAP_CACHE;
             case FAASNAP -> FAASNAP;
+            case FAASNAP_SPARSE -> FAASNAP_SPARSE;
             case UFFD -> UFFD;
             case THAW -> THAW;
             case COLD, WARM -> throw new IllegalArgumentException(mode.id() + " is not a restore strategy");
@@ -205,12 +207,13 @@ interface RestoreStrategy {
     }
 
     /**
-     * FaaSnap: restore from the sparse copy (zero pages are holes) while a thread prefetches the
-     * loading set in group order, beside the VMM start and the guest's run. Nothing waits for it.
+     * thaw's earlier FaaSnap ({@code faasnap-sparse}): restore from the sparse copy (zero pages are
+     * holes) while a thread prefetches the loading set in group order, beside the VMM start and
+     * the guest's run. Nothing waits for it. ({@code faasnap} itself maps per region: {@link FaasnapRegions}.)
      */
-    final class Faasnap extends Recorded {
-        Faasnap() {
-            super(Mode.FAASNAP);
+    final class FaasnapSparse extends Recorded {
+        FaasnapSparse() {
+            super(Mode.FAASNAP_SPARSE);
         }
 
         @Override

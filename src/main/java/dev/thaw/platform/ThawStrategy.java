@@ -2,8 +2,10 @@ package dev.thaw.platform;
 
 import dev.thaw.memory.ConcurrentInstall;
 import dev.thaw.model.Mode;
+import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.VmConfig;
 
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,9 +14,13 @@ import java.util.concurrent.CompletableFuture;
  * then the loading set by {@code UFFDIO_COPY} in working-set-group order, from the moment QEMU
  * hands over its memory, beside the state load and the guest's run; the page server answers a
  * fault at once, ahead of the install. Nothing waits for the install: like FaaSnap's prefetch it
- * is reported as a concurrent {@code prefetch} when it ended before the reply. It takes a
+ * is reported as a concurrent {@code prefetch} when it ended before the reply. The install's
+ * thread starts just before QEMU and first reads {@code ws.pages} (REAP's contiguous working-set
+ * file) in one sequential pass, so by the handshake the pages are in memory and the install is
+ * only {@code UFFDIO_COPY}s ({@link ConcurrentInstall#startFromWorkingSetFile}). It takes a
  * pre-started VMM from the {@link VmmPool} when one of the snapshot's shape waits ({@code vmm_bind}
- * instead of {@code vmm_start}); the install then starts at the bind.
+ * instead of {@code vmm_start}); the install (its read of {@code ws.pages} included) then starts
+ * at the bind.
  */
 final class ThawStrategy extends UffdStrategy {
     @Override
@@ -35,7 +41,7 @@ final class ThawStrategy extends UffdStrategy {
             @Override
             public VmConfig configure(VmConfig vm, Host host) {
                 VmConfig served = super.configure(vm, host);
-                install();
+                install(); // before QEMU starts, so the read of ws.pages overlaps QEMU's start
                 return served;
             }
 
@@ -50,9 +56,14 @@ final class ThawStrategy extends UffdStrategy {
                 install();
             }
 
+            /** Older snapshots without ws.pages read the memory file after the handshake. */
             private void install() {
-                ConcurrentInstall.start(server, memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns())
-                        .whenComplete((r, e) -> {
+                Path wsPages = d.snapshot().dir().resolve(Snapshot.WORKING_SET_PAGES);
+                var install = d.snapshot().has(Snapshot.WORKING_SET_PAGES)
+                        ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, d.plan().workingSetFileRuns(),
+                                d.plan().workingSetZeroRuns(), d.plan().exactLoadingRuns())
+                        : ConcurrentInstall.start(server, memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns());
+                install.whenComplete((r, e) -> {
                             if (e == null) installEnd.complete(clock.now());
                             else installEnd.completeExceptionally(e);
                         });

@@ -53,7 +53,8 @@ public final class HostCompiler {
         }
     }
 
-    static String key(byte[] source) {
+    /** 16 hex digits of the SHA-256 of {@code bytes}: the name of a cached build (or any derived file). */
+    public static String key(byte[] source) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(source), 0, 8);
         } catch (NoSuchAlgorithmException e) {

@@ -192,6 +192,10 @@ public final class Jail {
                 ro.add(c.uffd().socket());
                 ro.add(c.uffd().preload());
             }
+            if (c.regions() != null) {
+                ro.add(c.regions().list());
+                ro.add(c.regions().preload());
+            }
         } catch (IOException | RuntimeException e) {
             Cgroups.remove(groups);
             throw e;
@@ -202,7 +206,9 @@ public final class Jail {
             devices.add("/dev/kvm");
             extraGroups.add((Integer) Files.getAttribute(Path.of("/dev/kvm"), "unix:gid"));
         }
-        List<Path> preloads = c.uffd() == null ? List.of(preload) : List.of(preload, c.uffd().preload());
+        List<Path> preloads = new ArrayList<>(List.of(preload));
+        if (c.uffd() != null) preloads.add(c.uffd().preload());
+        if (c.regions() != null) preloads.add(c.regions().preload());
         Plan plan = new Plan(jailer, uid, gid, extraGroups, rootMount, Cgroups.procsFiles(groups), ro, rw, devices, preloads, roOpens);
         return new Cell(id, plan, groups, limits.memoryBytes(), deployDir);
     }

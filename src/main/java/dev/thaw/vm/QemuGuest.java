@@ -178,6 +178,11 @@ public final class QemuGuest implements Guest {
      * hands it to the page server on the socket. It acts only inside QEMU (not in setpriv).
      */
     static void environment(VmConfig c, java.util.Map<String, String> env) {
+        if (c.regions() != null) { // FaaSnap's per-region layout (src/main/c/thaw-regions.c), likewise only inside QEMU
+            env.put("LD_PRELOAD", c.regions().preload().toString());
+            env.put("THAW_REGIONS_MEM_PATH", c.memoryFile().toString());
+            env.put("THAW_REGIONS_LIST", c.regions().list().toString());
+        }
         if (c.uffd() == null) return;
         env.put("LD_PRELOAD", c.uffd().preload().toString());
         env.put("THAW_UFFD_MEM_PATH", c.memoryFile().toString());

@@ -18,10 +18,12 @@ import java.nio.file.Path;
  *                       paging only; not part of the device model)
  * @param uffd when set, guest RAM is served over userfaultfd instead of mapped from the file
  *             (a restore only; host-side like the advice)
+ * @param regions when set, the file mapping of guest RAM gets its zero regions mapped anonymous
+ *                (FaaSnap's per-region layout; a restore only, never with {@code uffd})
  */
 public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
                        Path memoryFile, boolean sharedMemory, Path incomingState, HugePageAdvice hugePageAdvice,
-                       Uffd uffd) {
+                       Uffd uffd, Regions regions) {
 
     /**
      * The userfaultfd memory backend (docs/design.md §2): QEMU runs with the preload library
@@ -30,24 +32,34 @@ public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
      */
     public record Uffd(Path preload, Path socket) {}
 
+    /**
+     * FaaSnap's per-region layout (docs/design.md §2): QEMU runs with the preload library
+     * {@code preload}, which maps the memory file as QEMU asks and then every zero region listed
+     * in {@code list} (memory.RegionList's format) anonymous over it.
+     */
+    public record Regions(Path preload, Path list) {}
+
     public VmConfig {
         if (hugePageAdvice == null) hugePageAdvice = HugePageAdvice.DROP;
         if (uffd != null && (sharedMemory || memoryFile == null)) {
             throw new IllegalArgumentException("a userfaultfd memory backend needs a restore from a private memory file");
         }
+        if (regions != null && (incomingState == null || sharedMemory || memoryFile == null || uffd != null)) {
+            throw new IllegalArgumentException("a per-region layout needs a restore from a private memory file, without userfaultfd");
+        }
     }
 
     public static VmConfig boot(GuestImage image, int memoryMib, int vcpus, Accel accel, Path memoryFile) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, memoryFile != null, null, null, null);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, memoryFile != null, null, null, null, null);
     }
 
     public static VmConfig restore(GuestImage image, int memoryMib, int vcpus, Accel accel,
                                    Path memoryFile, Path vmstate) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, false, vmstate, null, null);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, false, vmstate, null, null, null);
     }
 
     public VmConfig withHugePageAdvice(HugePageAdvice advice) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, advice, uffd);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, advice, uffd, regions);
     }
 
     /**
@@ -58,12 +70,17 @@ public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
      */
     public static VmConfig pooled(GuestImage image, int memoryMib, int vcpus, Accel accel, Path placeholder, Uffd backend) {
         if (backend == null) throw new IllegalArgumentException("a pre-started VMM needs its userfaultfd backend");
-        return new VmConfig(image, memoryMib, vcpus, accel, placeholder, false, null, null, backend);
+        return new VmConfig(image, memoryMib, vcpus, accel, placeholder, false, null, null, backend, null);
     }
 
     /** This restore with guest RAM served over userfaultfd. */
     public VmConfig withUffd(Uffd backend) {
-        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, hugePageAdvice, backend);
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, hugePageAdvice, backend, regions);
+    }
+
+    /** This restore with FaaSnap's per-region layout of guest RAM. */
+    public VmConfig withRegions(Regions layout) {
+        return new VmConfig(image, memoryMib, vcpus, accel, memoryFile, sharedMemory, incomingState, hugePageAdvice, uffd, layout);
     }
 
     /** True for a VM that starts paused waiting for a device state: a restore, or a pre-started VMM. */

@@ -226,7 +226,7 @@ class ApiServerTest {
         Answer mode = api.post("/functions/picky/invoke?mode=sideways", "{}");
         assertEquals(400, mode.status());
         assertEquals("bad_mode", mode.errorCode());
-        assertTrue(mode.json().path("error").path("message").asText().contains("cold, vanilla, cached, reap, reap-cache, faasnap, uffd, thaw, warm"), mode.toString());
+        assertTrue(mode.json().path("error").path("message").asText().contains("cold, vanilla, cached, reap, reap-cache, faasnap, faasnap-sparse, uffd, thaw, warm"), mode.toString());
         Answer json = api.post("/functions/picky/invoke", "{\"unterminated\": ");
         assertEquals(400, json.status());
         assertEquals("bad_json", json.errorCode());

@@ -123,6 +123,32 @@ class BenchRunnerTest {
         assertEquals(p, results.get(1).vsVanilla());
     }
 
+    @Test
+    void cachedTwinsGiveTheRatioToCachedAndTheShareOfTheGapClosed() {
+        List<Invocation> vanilla = List.of(timed("vanilla", 1, 100), timed("vanilla", 2, 200), timed("vanilla", 3, 100));
+        List<Invocation> cached = List.of(timed("cached", 1, 60), timed("cached", 2, 100), timed("cached", 3, 80));
+        List<Invocation> faasnap = List.of(timed("faasnap", 1, 64), timed("faasnap", 2, 150), timed("faasnap", 3, 80));
+        List<BenchResult> results = BenchRunner.summarise(java.util.stream.Stream.of(vanilla, cached, faasnap).flatMap(List::stream).toList());
+        BenchResult f = results.get(2);
+        assertEquals(new BenchResult.Paired(64.0 / 60, 0, 3), f.vsCached()); // ratios 64/60, 1.5, 1.0: none below 1
+        assertEquals(0.9, f.gapClosed().medianShare(), 1e-9); // shares 0.9, 0.5, 1.0
+        assertEquals(0.4, f.gapClosed().medianGap(), 1e-9); // gaps 0.4, 0.5, 0.2
+        assertNull(results.get(1).vsCached(), "cached is not compared with itself");
+        assertNull(results.get(1).gapClosed());
+    }
+
+    @Test
+    void nestedMemoryNumbersAreSummarisedAsParentDotField() {
+        Invocation i = new Invocation("e", "hello", "test", "uffd", 1, 1, 1, Json.parse("""
+                {"timing_ms": {"total": 5}, "memory": {"major_faults": 3, "uffd": {"faults": 10, "service_p99_us": 250.5},
+                 "working_set_pages_by_method": {"uffd": 1500, "pagemap": 7000}, "working_set_method": "uffd"}}"""), null, null, 5);
+        BenchResult r = BenchResult.of(List.of(i));
+        assertEquals(250.5, r.memoryMedian("uffd.service_p99_us"));
+        assertEquals(1500, r.memoryMedian("working_set_pages_by_method.uffd"));
+        assertEquals(3, r.memoryMedian("major_faults"));
+        assertTrue(Double.isNaN(r.memoryMedian("working_set_method")));
+    }
+
     private static Invocation timed(String mode, int run, double ms) {
         return new Invocation("e", "hello", "test", mode, 1, run, 1,
                 Json.parse("{\"timing_ms\": {\"total\": " + ms + "}}"), null, null, ms);

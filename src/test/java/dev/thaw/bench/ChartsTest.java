@@ -133,7 +133,7 @@ class ChartsTest {
         List<BenchResult> plain = full.results().stream()
                 .filter(r -> r.parallelism() == 1 && r.experiment().equals("modes"))
                 .map(r -> new BenchResult(r.experiment(), r.function(), r.mode(), r.input(), 1, r.runs(), r.invocations(), 0,
-                        r.totalMs(), r.phasesMs(), null, null, null))
+                        r.totalMs(), r.phasesMs(), null, null, null, null, null))
                 .toList();
         BenchReport report = new BenchReport("s", null, null, null, null, full.host(), null, full.functions(), plain, null, null);
         assertEquals(List.of("latency.png", "phases.png"), Charts.all(report).stream().map(Charts.Chart::file).toList());

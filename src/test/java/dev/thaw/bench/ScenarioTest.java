@@ -71,7 +71,7 @@ class ScenarioTest {
 
     @Test
     void errorsNameTheFileAndTheField() {
-        assertEquals("scenario s.json: experiments[1].modes[1]: unknown mode \"fasnap\"; expected one of cold, vanilla, cached, reap, reap-cache, faasnap, uffd, thaw, warm",
+        assertEquals("scenario s.json: experiments[1].modes[1]: unknown mode \"fasnap\"; expected one of cold, vanilla, cached, reap, reap-cache, faasnap, faasnap-sparse, uffd, thaw, warm",
                 error("""
                         {"functions": ["hello"], "experiments": [{"modes": ["warm"]}, {"modes": ["reap", "fasnap"]}]}"""));
         assertTrue(error("""
@@ -125,7 +125,7 @@ class ScenarioTest {
         Scenario s = Scenario.paper(List.of(), 5, "hello");
         Scenario.Experiment modes = s.experiments().get(0), conc = s.experiments().get(1);
         assertEquals(List.of(Scenario.ALL), modes.functions());
-        assertEquals(List.of("cold", "vanilla", "cached", "reap", "reap-cache", "faasnap", "uffd", "thaw", "warm"), modes.modes());
+        assertEquals(List.of("cold", "vanilla", "cached", "reap", "reap-cache", "faasnap", "faasnap-sparse", "uffd", "thaw", "warm"), modes.modes());
         assertEquals(List.of("test"), modes.inputs());
         assertEquals(5, modes.runs());
         assertEquals(List.of("hello"), conc.functions());

@@ -181,6 +181,56 @@ class PageServerTest {
     }
 
     @Test
+    void theInstallFromTheWorkingSetFileCopiesFromOneSequentialReadInGroupOrder() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(11).nextBytes(content);
+            java.util.Arrays.fill(content, 2 * PAGE, 3 * PAGE, (byte) 0);
+            Path file = s.write("memory", content);
+            // The working set: pages 2 (zero), 4..7 and 10..11, stored back to back in ascending order.
+            List<PageRun> fileRuns = List.of(new PageRun(2, 1), new PageRun(4, 4), new PageRun(10, 2));
+            Path wsPages = s.dir().resolve("ws.pages");
+            WorkingSetFile.write(file, wsPages, fileRuns);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT)) {
+                // The read starts before the VMM exists; the install waits for its handshake.
+                var install = ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(new PageRun(2, 1)),
+                        List.of(new PageRun(10, 2), new PageRun(6, 2), new PageRun(4, 2))); // group order, not file order
+                try (FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                    ConcurrentInstall.Result r = install.get(10, TimeUnit.SECONDS);
+                    assertEquals(1 + 6, r.pages());
+                    assertEquals(0, server.log().size(), "nothing faulted");
+                    for (int p : new int[] {2, 4, 5, 6, 7, 10, 11}) {
+                        assertArrayEquals(java.util.Arrays.copyOfRange(content, p * PAGE, (p + 1) * PAGE),
+                                vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE), "page " + p);
+                    }
+                    assertEquals(0, server.log().size(), "installed pages never fault");
+                    vmm.memory().get(JAVA_BYTE, 8L * PAGE);
+                    assertEquals(1, server.log().size(), "a page outside the set is served on demand");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theInstallRefusesALoadingRunOutsideTheWorkingSetFile() throws Exception {
+        try (Scratch s = new Scratch()) {
+            Path file = s.randomFile("memory", 8, 5);
+            List<PageRun> fileRuns = List.of(new PageRun(1, 2));
+            Path wsPages = s.dir().resolve("ws.pages");
+            WorkingSetFile.write(file, wsPages, fileRuns);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT)) {
+                var install = ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(), List.of(new PageRun(2, 2)));
+                try (FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 0)) {
+                    ExecutionException e = assertThrows(ExecutionException.class, () -> install.get(10, TimeUnit.SECONDS));
+                    assertTrue(e.getCause().getMessage().contains("not in the working-set file"), e.getCause().getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
     void aServerThatDiesFailsAndStopsServing() throws Exception {
         try (Scratch s = new Scratch()) {
             Path file = s.randomFile("memory", 8, 3);

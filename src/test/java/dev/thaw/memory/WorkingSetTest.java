@@ -39,6 +39,14 @@ class WorkingSetTest {
     }
 
     @Test
+    void exactLoadingRunsKeepGroupOrderAndMergeNoGap() {
+        WorkingSet w = WorkingSet.of("s", 1024, 4, List.of(bits(100, 102, 10), bits(50, 51, 101)), bits(10));
+        assertEquals(List.of(new PageRun(100, 3), new PageRun(50, 2), new PageRun(101, 1)), w.faasnapRuns(), "merged: 100..102 spans the gap at 101");
+        assertEquals(List.of(new PageRun(100, 1), new PageRun(102, 1), new PageRun(50, 2), new PageRun(101, 1)), w.loadingRuns(0),
+                "exact: only recorded pages, each in the group that touched it first");
+    }
+
+    @Test
     void roundTripsThroughJson() throws Exception {
         Path f = Files.createTempDirectory("ws").resolve("ws.json");
         ws.write(f);

@@ -101,7 +101,7 @@ class FunctionSpecTest {
                 error("{\"name\": \"f\", \"min_warm\": -1}"));
         assertEquals("field \"memory_mib\" in function.json must be a whole number from 128 to 8192, got 99999999999 (a number)",
                 error("{\"name\": \"f\", \"memory_mib\": 99999999999}"));
-        assertEquals("field \"restore\" in function.json must be one of vanilla, reap, reap-cache, faasnap, uffd, thaw, got \"fasnap\"; did you mean \"faasnap\"?",
+        assertEquals("field \"restore\" in function.json must be one of vanilla, reap, reap-cache, faasnap, faasnap-sparse, uffd, thaw, got \"fasnap\"; did you mean \"faasnap\"?",
                 error("{\"name\": \"f\", \"restore\": \"fasnap\"}"));
         assertEquals("field \"runtime\" in function.json must be one of python3, got \"node\"",
                 error("{\"name\": \"f\", \"runtime\": \"node\"}"));
@@ -136,6 +136,6 @@ class FunctionSpecTest {
         assertEquals(Mode.WARM, Mode.parse(null));
         assertEquals(Mode.VANILLA, Mode.parse("Vanilla"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mode.parse("hot"));
-        assertTrue(e.getMessage().contains("cold, vanilla, cached, reap, reap-cache, faasnap, uffd, thaw, warm"));
+        assertTrue(e.getMessage().contains("cold, vanilla, cached, reap, reap-cache, faasnap, faasnap-sparse, uffd, thaw, warm"));
     }
 }

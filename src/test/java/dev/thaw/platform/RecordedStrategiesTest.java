@@ -63,12 +63,35 @@ class RecordedStrategiesTest {
     }
 
     @Test
-    void faasnapRestoresFromTheSparseCopyAndDoesNotWaitForItsPrefetch() throws Exception {
+    void faasnapMapsTheMemoryFileWithItsZeroRegionsAnonymousAndDoesNotWaitForItsPrefetch() throws Exception {
         FakePlatform fake = new FakePlatform();
         FakeLauncher launcher = new FakeLauncher(fake.ticker::advance);
         try (fake; Platform platform = withRecord(fake, launcher, "hello")) {
             InvocationResult r = platform.invoke("hello", Json.object(), Mode.FAASNAP);
             assertEquals("faasnap", r.coldStart());
+            assertNull(r.warnings());
+            VmConfig vm = launcher.launched().getLast().config();
+            assertTrue(vm.memoryFile().endsWith(Snapshot.SPARSE_MEMORY), "the sparse copy under the regions: " + vm.memoryFile());
+            assertNull(vm.uffd());
+            assertNotNull(vm.regions(), "the per-region layout goes to the VMM");
+            assertEquals("thaw-regions 1\npages 16\n8 8\nend\n", java.nio.file.Files.readString(vm.regions().list()));
+            assertTrue(java.nio.file.Files.isRegularFile(vm.regions().preload()));
+            double sequential = r.timing().vmmStart() + r.timing().stateLoad() + r.timing().resume();
+            assertEquals(r.timing().total(), sequential + r.timing().guestExec() + r.timing().hostOverhead(), 0.001);
+            platform.dropPageCache("hello");
+            // A second restore reuses the list written for the snapshot.
+            platform.invoke("hello", Json.object(), Mode.FAASNAP);
+            assertEquals(vm.regions().list(), launcher.launched().getLast().config().regions().list());
+        }
+    }
+
+    @Test
+    void faasnapSparseRestoresFromTheSparseCopyAndDoesNotWaitForItsPrefetch() throws Exception {
+        FakePlatform fake = new FakePlatform();
+        FakeLauncher launcher = new FakeLauncher(fake.ticker::advance);
+        try (fake; Platform platform = withRecord(fake, launcher, "hello")) {
+            InvocationResult r = platform.invoke("hello", Json.object(), Mode.FAASNAP_SPARSE);
+            assertEquals("faasnap-sparse", r.coldStart());
             assertNull(r.warnings());
             var guest = launcher.launched().getLast();
             assertTrue(guest.config().memoryFile().endsWith(Snapshot.SPARSE_MEMORY), guest.config().memoryFile().toString());
