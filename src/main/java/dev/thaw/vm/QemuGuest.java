@@ -140,7 +140,7 @@ public final class QemuGuest implements Guest {
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(runDir.resolve("qemu.log").toFile());
-            environment(config, pb.environment());
+            config.putPreloadEnvironment(pb.environment());
             process = Spawner.start(pb, config.hugePageAdvice());
             trace.mark("spawned");
             SocketChannel qmpChannel = trace.marked("qmp", VmmSockets.accept(qmpServer, process, runDir, timeout, "QMP"));
@@ -170,24 +170,6 @@ public final class QemuGuest implements Guest {
                 }
             }
         }
-    }
-
-    /**
-     * The userfaultfd backend is an environment, not a command-line option: the preload library
-     * (src/main/c/thaw-uffd.c) takes over the mapping of the memory file QEMU maps as usual, and
-     * hands it to the page server on the socket. It acts only inside QEMU (not in setpriv).
-     */
-    static void environment(VmConfig c, java.util.Map<String, String> env) {
-        if (c.regions() != null) { // FaaSnap's per-region layout (src/main/c/thaw-regions.c), likewise only inside QEMU
-            env.put("LD_PRELOAD", c.regions().preload().toString());
-            env.put("THAW_REGIONS_MEM_PATH", c.memoryFile().toString());
-            env.put("THAW_REGIONS_LIST", c.regions().list().toString());
-        }
-        if (c.uffd() == null) return;
-        env.put("LD_PRELOAD", c.uffd().preload().toString());
-        env.put("THAW_UFFD_MEM_PATH", c.memoryFile().toString());
-        env.put("THAW_UFFD_SOCKET", c.uffd().socket().toString());
-        if (c.accel() == Accel.TCG) env.put("THAW_UFFD_USER_MODE_ONLY", "1"); // enough for a jailed QEMU under TCG (thaw-uffd.c)
     }
 
     /** Kills QEMU (first, so that unshare reaps it and its cgroup empties) and the process thaw started. */

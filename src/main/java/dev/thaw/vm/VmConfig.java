@@ -87,4 +87,23 @@ public record VmConfig(GuestImage image, int memoryMib, int vcpus, Accel accel,
     public boolean restoring() {
         return incomingState != null || uffd != null;
     }
+
+    /**
+     * QEMU's environment for the memory backends that are preload libraries, not command-line
+     * options: the userfaultfd backend (src/main/c/thaw-uffd.c takes over the mapping of the memory
+     * file QEMU maps as usual and hands it to the page server on the socket) or the per-region
+     * layout (src/main/c/thaw-regions.c). Each acts only inside QEMU, not in the wrappers around it.
+     */
+    public void putPreloadEnvironment(java.util.Map<String, String> env) {
+        if (regions != null) { // FaaSnap's per-region layout (src/main/c/thaw-regions.c), likewise only inside QEMU
+            env.put("LD_PRELOAD", regions.preload().toString());
+            env.put("THAW_REGIONS_MEM_PATH", memoryFile.toString());
+            env.put("THAW_REGIONS_LIST", regions.list().toString());
+        }
+        if (uffd == null) return;
+        env.put("LD_PRELOAD", uffd.preload().toString());
+        env.put("THAW_UFFD_MEM_PATH", memoryFile.toString());
+        env.put("THAW_UFFD_SOCKET", uffd.socket().toString());
+        if (accel == Accel.TCG) env.put("THAW_UFFD_USER_MODE_ONLY", "1"); // enough for a jailed QEMU under TCG (thaw-uffd.c)
+    }
 }
