@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * @param record false to skip the working-set recording (the function then restores with
  *               vanilla even when reap or faasnap is asked for); e.g. for a handler with side effects
  * @param restore the strategy used when a {@code warm} call finds no idle instance
- *                ({@code vanilla}, {@code reap}, {@code reap-cache}, {@code faasnap}, {@code uffd} or {@code thaw}; default faasnap, vanilla without a record)
+ *                ({@code vanilla}, {@code reap}, {@code reap-cache}, {@code faasnap}, {@code faasnap-sparse}, {@code uffd} or {@code thaw}; default thaw, vanilla without a record)
  * @param minWarm instances kept running even when idle past the keep-alive time
  * @param mayCall the functions its handler may call ({@code thaw.invoke}); none by default, so a
  *                guest can reach no other function unless its function.json says so
@@ -46,7 +46,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         if (vcpus < 1 || vcpus > 8) throw new IllegalArgumentException("vcpus must be 1..8, got " + vcpus);
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) throw new IllegalArgumentException("timeout_s must be 1..3600, got " + timeoutSeconds);
         if (inputs == null || inputs.isNull()) inputs = Json.object();
-        if (restore == null) restore = Mode.FAASNAP;
+        if (restore == null) restore = Mode.THAW;
         if (!RESTORES.contains(restore)) {
             throw new IllegalArgumentException("restore must be one of " + RESTORES.stream().map(Mode::id).toList() + ", got " + restore.id());
         }
@@ -91,7 +91,7 @@ public record FunctionSpec(String name, String runtime, int memoryMib, int vcpus
         Fields f = new Fields(n, source);
         return new FunctionSpec(f.name(), f.choice("runtime", "python3", List.of("python3")),
                 f.integer("memory_mib", 256, 128, 8192), f.integer("vcpus", 1, 1, 8), f.integer("timeout_s", 60, 1, 3600),
-                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "faasnap", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64), f.names("may_call"),
+                f.inputs(), f.bool("record", true), Mode.parse(f.choice("restore", "thaw", RESTORES.stream().map(Mode::id).toList())), f.integer("min_warm", 0, 0, 64), f.names("may_call"),
                 f.fraction("concurrency_target"), f.bool("prime", true));
     }
 

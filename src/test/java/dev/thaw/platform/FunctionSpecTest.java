@@ -16,6 +16,7 @@ class FunctionSpecTest {
         assertEquals(256, s.memoryMib());
         assertEquals(1, s.vcpus());
         assertEquals(1, s.warmupEvent().path("n").asInt());
+        assertEquals(Mode.THAW, s.restore(), "a warm miss restores with thaw (pooled VMM + userfaultfd) unless the function says otherwise");
     }
 
     @Test

@@ -106,7 +106,7 @@ class RecordedStrategiesTest {
     @Test
     void aWarmMissUsesTheRecordedDefaultStrategy() throws Exception {
         try (FakePlatform fake = new FakePlatform(); Platform platform = withRecord(fake, new FakeLauncher(fake.ticker::advance), "hello")) {
-            assertEquals("faasnap", platform.invoke("hello", Json.object(), Mode.WARM).coldStart());
+            assertEquals("thaw", platform.invoke("hello", Json.object(), Mode.WARM).coldStart());
         }
     }
 }
