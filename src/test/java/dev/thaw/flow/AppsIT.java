@@ -231,10 +231,10 @@ class AppsIT {
             JsonNode c = colds.get(f);
             long phases = trace.spans().stream()
                     .filter(s -> s.function().equals(f) && SpanTags.RESTORE_PHASES.contains(s.operation())
-                            && !s.operation().equals(SpanTags.PREFETCH)) // FaaSnap prefetches beside the restore
+                            && !s.operation().equals(SpanTags.PREFETCH)) // thaw (like FaaSnap) installs beside the restore
                     .mapToLong(Span::durationUs).sum();
             assertTrue(phases > 0, f + " was restored");
-            assertEquals("faasnap", c.path("strategy").asText());
+            assertEquals("thaw", c.path("strategy").asText(), "the default warm-miss restore");
             assertEquals("phases", c.path("source").asText());
             assertTrue(c.path("restore_us").asLong() >= phases, f + ": restore " + c + " covers its phases (" + phases + " µs)");
             assertTrue(c.path("on_path_us").asLong() > 0 && c.path("on_path_us").asLong() <= c.path("restore_us").asLong(), c.toString());

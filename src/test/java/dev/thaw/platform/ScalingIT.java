@@ -38,8 +38,10 @@ class ScalingIT {
             System.err.printf("priming: %.1f ms (handler %.1f ms); the primed instance's first call: %.1f ms (handler %.2f ms)%n",
                     stats.path("prime_ms").asDouble(), stats.path("prime_exec_ms").asDouble(), first.timing().total(),
                     first.timing().guestExec());
-            assertEquals(1, stats.path("primes").asLong());
-            assertEquals(primed, first.instance(), "the most recently parked instance serves the next call");
+            // at least the prewarm's; the autoscaler may have primed one more meanwhile (one call in
+            // flight is 1.25 instances at the default target of 0.8), and either serves the next call
+            assertTrue(stats.path("primes").asLong() >= 1, stats.toString());
+            assertTrue(p.instances().stream().anyMatch(i -> i.id().equals(primed)), "the prewarmed instance is kept");
             assertEquals("idle", first.dispatch());
             assertTrue(first.timing().guestExec() < stats.path("prime_exec_ms").asDouble() / 2,
                     "the first call after priming should run the handler in under half the priming's time: "
