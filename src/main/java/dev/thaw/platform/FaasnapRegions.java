@@ -13,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code faasnap}, FaaSnap as published (EuroSys'22): guest memory mapped per region — the
@@ -43,13 +42,7 @@ final class FaasnapRegions extends RestoreStrategy.Recorded {
         // read_ahead_kb 8192). The regions are the same either way.
         Path memory = d.snapshot().has(Snapshot.SPARSE_MEMORY) ? d.snapshot().sparseMemoryFile() : d.snapshot().memoryFile();
         long start = clock.now();
-        CompletableFuture<Prefetcher.Result> prefetch = Prefetcher.start(memory, d.plan().regionPrefetchRuns());
-        return new Attempt() {
-            @Override
-            public Path memoryFile() {
-                return memory;
-            }
-
+        return new RestoreStrategy.PrefetchingAttempt(memory, start, Prefetcher.start(memory, d.plan().regionPrefetchRuns())) {
             @Override
             public VmConfig configure(VmConfig vm, Host host) {
                 try {
@@ -58,19 +51,6 @@ final class FaasnapRegions extends RestoreStrategy.Recorded {
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot write the region list of " + d.name(), e);
                 }
-            }
-
-            @Override
-            public void afterReply(Timing.Clock c) {
-                if (prefetch.isDone() && !prefetch.isCompletedExceptionally()) {
-                    Prefetcher.Result r = prefetch.join();
-                    c.concurrentPrefetch(start, start + (long) (r.millis() * 1e6));
-                }
-            }
-
-            @Override
-            public CompletableFuture<?> background() {
-                return prefetch;
             }
         };
     }

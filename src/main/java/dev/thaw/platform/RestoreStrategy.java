@@ -225,26 +225,42 @@ interface RestoreStrategy {
         public Attempt begin(Deployed d, Timing.Clock clock) {
             Path memory = d.snapshot().sparseMemoryFile();
             long start = clock.now();
-            CompletableFuture<Prefetcher.Result> prefetch = Prefetcher.start(memory, d.plan().faasnapRuns());
-            return new Attempt() {
-                @Override
-                public Path memoryFile() {
-                    return memory;
-                }
+            return new PrefetchingAttempt(memory, start, Prefetcher.start(memory, d.plan().faasnapRuns()));
+        }
+    }
 
-                @Override
-                public void afterReply(Timing.Clock c) {
-                    if (prefetch.isDone() && !prefetch.isCompletedExceptionally()) {
-                        Prefetcher.Result r = prefetch.join();
-                        c.concurrentPrefetch(start, start + (long) (r.millis() * 1e6));
-                    }
-                }
+    /**
+     * A FaaSnap restore's attempt: the memory file mapped private while {@code prefetch} (started
+     * at {@code start} on the clock) reads the loading set beside it; the prefetch is reported as
+     * concurrent when it ended before the reply, and is the attempt's background work.
+     */
+    class PrefetchingAttempt implements Attempt {
+        private final Path memory;
+        private final long start;
+        private final CompletableFuture<Prefetcher.Result> prefetch;
 
-                @Override
-                public CompletableFuture<?> background() {
-                    return prefetch;
-                }
-            };
+        PrefetchingAttempt(Path memory, long start, CompletableFuture<Prefetcher.Result> prefetch) {
+            this.memory = memory;
+            this.start = start;
+            this.prefetch = prefetch;
+        }
+
+        @Override
+        public Path memoryFile() {
+            return memory;
+        }
+
+        @Override
+        public void afterReply(Timing.Clock c) {
+            if (prefetch.isDone() && !prefetch.isCompletedExceptionally()) {
+                Prefetcher.Result r = prefetch.join();
+                c.concurrentPrefetch(start, start + (long) (r.millis() * 1e6));
+            }
+        }
+
+        @Override
+        public CompletableFuture<?> background() {
+            return prefetch;
         }
     }
 }
