@@ -43,20 +43,12 @@ public final class ConcurrentInstall {
     /** Starts installing, once the VMM's handshake is in; the future completes when done. */
     public static CompletableFuture<Result> start(PageServer server, Path memoryFile, List<PageRun> zeroRuns,
                                                   List<PageRun> loadingRuns) {
-        CompletableFuture<Result> done = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                server.connected().join();
-                long t0 = System.nanoTime();
-                long pages = run(server, memoryFile, zeroRuns, loadingRuns);
-                done.complete(new Result(pages, (System.nanoTime() - t0) / 1e6));
-            } catch (Throwable e) {
-                done.completeExceptionally(e);
-            }
-        }, "thaw-install-" + server.socket().getFileName());
-        t.setDaemon(true);
-        t.start();
-        return done;
+        return onOwnThread(server, () -> {
+            server.connected().join();
+            long t0 = System.nanoTime();
+            long pages = run(server, memoryFile, zeroRuns, loadingRuns);
+            return new Result(pages, (System.nanoTime() - t0) / 1e6);
+        });
     }
 
     /**
@@ -67,8 +59,7 @@ public final class ConcurrentInstall {
      */
     public static CompletableFuture<Result> startFromWorkingSetFile(PageServer server, Path wsPages, List<PageRun> fileRuns,
                                                                     List<PageRun> zeroRuns, List<PageRun> loadingRuns) {
-        CompletableFuture<Result> done = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
+        return onOwnThread(server, () -> {
             try (Arena arena = Arena.ofConfined()) {
                 long t0 = System.nanoTime();
                 WorkingSetIndex index = new WorkingSetIndex(fileRuns);
@@ -80,7 +71,20 @@ public final class ConcurrentInstall {
                 long t2 = System.nanoTime();
                 LOG.log(System.Logger.Level.DEBUG, () -> String.format("install from %s: read %.1f ms, waited %.1f ms for the VMM, "
                         + "%d pages in %.1f ms", wsPages, (read - t0) / 1e6, (t1 - read) / 1e6, pages, (t2 - t1) / 1e6));
-                done.complete(new Result(pages, (t2 - t1) / 1e6));
+                return new Result(pages, (t2 - t1) / 1e6);
+            }
+        });
+    }
+
+    /**
+     * Runs an install on a platform thread of its own (it blocks in FFM calls that would pin a
+     * virtual thread's carrier); the future completes with its result or its failure.
+     */
+    private static CompletableFuture<Result> onOwnThread(PageServer server, java.util.concurrent.Callable<Result> install) {
+        CompletableFuture<Result> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                done.complete(install.call());
             } catch (Throwable e) {
                 done.completeExceptionally(e);
             }
