@@ -14,11 +14,9 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -34,11 +32,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its calls in flight, so any number of gateways can serve one cluster.
  *
  * <p>Invoke: the {@link RoutingPolicy} ranks the nodes; the gateway sends the call to the first.
- * A node that refuses before running anything (connection refused or timed out, 429, 503, or 404
- * because its copy of the function has not arrived yet) is passed over for the next; at most one
- * node may fail by connection, so a dead node costs one retry. A node that fails after it took
- * the request (the connection drops mid-call) may have run the function, so the call is never
- * sent again: 502 {@code node_failed}. 429 only when every candidate refused; 503 when no node
+ * A node that refuses before running anything (connection refused or timed out, a connection it
+ * closed before taking the call's body, 429, 503, or 404 because its copy of the function has not
+ * arrived yet) is passed over for the next; at most one node may fail by connection, so a dead
+ * node costs one retry. A node that fails after it took the request (the connection drops
+ * mid-call) may have run the function, so the call is never sent again: 502 {@code node_failed}.
+ * {@link NodeCall} tells the two apart, also for a pooled connection the node closed just as it
+ * was reused. 429 only when every candidate refused; 503 when no node
  * has the function.
  *
  * <p>Asynchronous invocations get an id {@code <node>.<id>} so {@code GET /invocations/{id}} on
@@ -142,31 +142,37 @@ public final class Gateway implements AutoCloseable {
         String traceparent = req.headers().first(HeaderNames.create("traceparent")).orElse(null);
         int connectFailures = 0;
         List<String> refused = new ArrayList<>();
+        tries:
         for (NodeInfo n : candidates) {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(n.url() + "/functions/" + name + "/invoke"
-                    + (query.isEmpty() ? "" : "?" + query))).timeout(invokeTimeout)
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                    + (query.isEmpty() ? "" : "?" + query))).timeout(invokeTimeout).header("Content-Type", "application/json");
             if (traceparent != null) b.header("traceparent", traceparent);
             AtomicInteger count = inflight.computeIfAbsent(n.name(), k -> new AtomicInteger());
             count.incrementAndGet();
-            HttpResponse<byte[]> r;
+            NodeCall.Outcome outcome;
             try {
-                r = http.send(signed(b).build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (ConnectException | HttpConnectTimeoutException e) {
-                // The request never reached the node: safe to send elsewhere, once.
-                refused.add(n.name() + ": unreachable");
-                if (++connectFailures > 1) break;
-                continue;
-            } catch (IOException e) {
-                error(res, Status.BAD_GATEWAY_502, "node_failed", "node " + n.name() + " failed during the call ("
-                        + e.getMessage() + "); not retried, since the function may have run");
-                return;
+                outcome = NodeCall.send(http, signed(b), body);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted", "the gateway is stopping");
                 return;
             } finally {
                 count.decrementAndGet();
+            }
+            HttpResponse<byte[]> r;
+            switch (outcome) {
+                case NodeCall.Outcome.Answered a -> r = a.response();
+                case NodeCall.Outcome.NotTaken t -> {
+                    // The node never had the call: safe to send elsewhere, once.
+                    refused.add(n.name() + ": " + t.reason());
+                    if (++connectFailures > 1) break tries;
+                    continue;
+                }
+                case NodeCall.Outcome.Failed failed -> {
+                    error(res, Status.BAD_GATEWAY_502, "node_failed", "node " + n.name() + " failed during the call ("
+                            + failed.error().getMessage() + "); not retried, since the function may have run");
+                    return;
+                }
             }
             int s = r.statusCode();
             if (s == 429 || s == 503 || s == 404 && refusedAsMissing(r)) { // refused before running anything
