@@ -56,7 +56,7 @@ class ClusterTest {
     @BeforeEach
     void start() throws Exception {
         etcdProc = EtcdHarness.start(1, 23798);
-        etcd = Etcd.connect(etcdProc.endpointList());
+        etcd = etcdProc.connect();
         a = node("a");
         b = node("b");
     }

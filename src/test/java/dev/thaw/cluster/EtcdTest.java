@@ -17,7 +17,7 @@ class EtcdTest {
     @BeforeAll
     static void start() throws Exception {
         harness = EtcdHarness.start(1, 23796);
-        etcd = Etcd.connect(harness.endpointList());
+        etcd = harness.connect();
     }
 
     @AfterAll
@@ -53,8 +53,8 @@ class EtcdTest {
         try (AutoCloseable w = etcd.watch("/t/w/", events::add, e -> {})) {
             etcd.put("/t/w/x", "1");
             etcd.delete("/t/w/x");
-            assertEquals(new Etcd.Event("/t/w/x", "1"), events.poll(5, TimeUnit.SECONDS));
-            Etcd.Event del = events.poll(5, TimeUnit.SECONDS);
+            assertEquals(new Etcd.Event("/t/w/x", "1"), events.poll(30, TimeUnit.SECONDS));
+            Etcd.Event del = events.poll(30, TimeUnit.SECONDS);
             assertTrue(del.deleted(), "second event: " + del);
         }
     }
