@@ -15,7 +15,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +25,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Start-up without polling: thaw listens on both Unix sockets and QEMU connects to them as
  * a client while it starts, so {@code accept} returns the moment QEMU is ready for commands.
+ * The command line itself is {@link QemuCommand}'s.
  * Every QEMU is spawned from a long-lived platform thread ({@link Spawner}) through
  * {@code setpriv --pdeathsig KILL}: the kernel kills the VM when the thread that spawned it
  * dies, so a crashed daemon leaves no orphan VMs behind.
@@ -36,7 +36,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class QemuGuest implements Guest {
     private static final System.Logger LOG = System.getLogger(QemuGuest.class.getName());
-    private static final String QEMU = "qemu-system-x86_64";
     /** The socket of the second QMP monitor, the one descriptors are passed on ({@link FdMonitor}). */
     static final String FD_SOCKET = "qmp-fd.sock";
 
@@ -130,7 +129,7 @@ public final class QemuGuest implements Guest {
              ServerSocketChannel agentServer = VmmSockets.listen(runDir.resolve("agent.sock"))) {
             Files.deleteIfExists(runDir.resolve(FD_SOCKET));
             fdServer = UnixSocket.listen(runDir.resolve(FD_SOCKET));
-            List<String> cmd = command(config, runDir);
+            List<String> cmd = QemuCommand.argv(config, runDir);
             if (jail.enabled()) {
                 cell = jail.enter(id, config, runDir);
                 cmd = cell.wrap(cmd.subList(4, cmd.size())); // QEMU's own argv, without the unjailed setpriv prefix
@@ -186,42 +185,6 @@ public final class QemuGuest implements Guest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** QEMU's command line, unjailed: {@code setpriv --pdeathsig KILL --} and QEMU's argv (a {@link Jail.Cell} wraps the latter). */
-    static List<String> command(VmConfig c, Path runDir) {
-        List<String> cmd = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", QEMU,
-                "-M", "microvm,pic=off,memory-backend=mem",
-                "-accel", c.accel().qemuName(),
-                "-cpu", c.accel() == Accel.KVM ? "host" : "max",
-                "-smp", Integer.toString(c.vcpus()),
-                "-m", c.memoryMib() + "M",
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                // QEMU's own seccomp filter, as strict as thaw's use allows: the device state moves
-                // through descriptors thaw opens and passes (FdMonitor), so QEMU never spawns a process.
-                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny,spawn=deny"));
-        String size = c.memoryMib() + "M";
-        cmd.add("-object");
-        cmd.add(c.memoryFile() == null
-                ? "memory-backend-ram,id=mem,size=" + size
-                : "memory-backend-file,id=mem,size=" + size + ",mem-path=" + c.memoryFile()
-                  + ",share=" + (c.sharedMemory() ? "on" : "off"));
-        cmd.addAll(List.of(
-                "-kernel", c.image().kernel().toString(),
-                "-initrd", c.image().initrd().toString(),
-                "-append", "console=ttyS0 root=/dev/vda ro quiet panic=-1 tsc=reliable tsc_early_khz=" + HostInfo.tscKhz(),
-                "-serial", "file:" + runDir.resolve("console.log"),
-                "-drive", "id=root,file=" + c.image().rootfs() + ",format=raw,if=none,readonly=on",
-                "-device", "virtio-blk-device,drive=root",
-                "-device", "virtio-serial-device",
-                "-chardev", "socket,id=agent,path=" + runDir.resolve("agent.sock"),
-                "-device", "virtserialport,chardev=agent,name=thaw.agent",
-                "-chardev", "socket,id=qmp,path=" + runDir.resolve("qmp.sock"),
-                "-mon", "chardev=qmp,mode=control",
-                "-chardev", "socket,id=qmpfd,path=" + runDir.resolve(FD_SOCKET),
-                "-mon", "chardev=qmpfd,mode=control"));
-        if (c.restoring()) cmd.addAll(List.of("-S", "-incoming", "defer"));
-        return cmd;
     }
 
     private void setSnapshotCapabilities() {

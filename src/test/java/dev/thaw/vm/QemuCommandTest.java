@@ -13,7 +13,7 @@ class QemuCommandTest {
 
     @Test
     void bootMapsMemoryShared() {
-        List<String> cmd = QemuGuest.command(VmConfig.boot(image, 256, 1, Accel.TCG, Path.of("/s/memory")), Path.of("/run/i"));
+        List<String> cmd = QemuCommand.argv(VmConfig.boot(image, 256, 1, Accel.TCG, Path.of("/s/memory")), Path.of("/run/i"));
         assertTrue(cmd.contains("memory-backend-file,id=mem,size=256M,mem-path=/s/memory,share=on"), cmd.toString());
         assertFalse(cmd.contains("-incoming"));
         assertTrue(String.join(" ", cmd).contains("tsc_early_khz="));
@@ -22,7 +22,7 @@ class QemuCommandTest {
 
     @Test
     void restoreMapsPrivateAndWaitsForIncomingState() {
-        List<String> cmd = QemuGuest.command(VmConfig.restore(image, 256, 1, Accel.TCG, Path.of("/s/memory"), Path.of("/s/vmstate")), Path.of("/run/i"));
+        List<String> cmd = QemuCommand.argv(VmConfig.restore(image, 256, 1, Accel.TCG, Path.of("/s/memory"), Path.of("/s/vmstate")), Path.of("/run/i"));
         assertTrue(cmd.contains("memory-backend-file,id=mem,size=256M,mem-path=/s/memory,share=off"), cmd.toString());
         int i = cmd.indexOf("-incoming");
         assertEquals("defer", cmd.get(i + 1));
@@ -31,7 +31,7 @@ class QemuCommandTest {
 
     @Test
     void anonymousMemoryForColdBoots() {
-        List<String> cmd = QemuGuest.command(VmConfig.boot(image, 512, 2, Accel.KVM, null), Path.of("/run/i"));
+        List<String> cmd = QemuCommand.argv(VmConfig.boot(image, 512, 2, Accel.KVM, null), Path.of("/run/i"));
         assertTrue(cmd.contains("memory-backend-ram,id=mem,size=512M"));
         assertEquals("kvm", cmd.get(cmd.indexOf("-accel") + 1));
         assertEquals("host", cmd.get(cmd.indexOf("-cpu") + 1));
