@@ -235,12 +235,25 @@ class PlatformIT {
     @Test
     void idleRestoredVmUsesUnderFivePercentOfACore() throws Exception {
         long pid = qemuPidOf(client.invoke("hello", "vanilla", Json.parse("{}")));
-        Thread.sleep(1000); // let the first-run work after the restore settle
-        long t0 = cpuTicks(pid);
-        Thread.sleep(4000);
-        double share = (cpuTicks(pid) - t0) / 100.0 / 4.0; // USER_HZ is 100
-        System.err.printf("idle restored VM used %.1f%% of a core%n", share * 100);
-        assertTrue(share < 0.05, "idle VM used " + share * 100 + "% of a core");
+        // The work that follows a restore (the guest's first run, page faults) ends after a time
+        // that a loaded host stretches: a fixed settle time before one window measured that work
+        // on CI. So the VM has 30 s to settle, and passes once some 4 s window of it, sampled
+        // each second, stays under 5% of a core; a VM that never idles fails.
+        final int window = 4;
+        java.util.ArrayDeque<Long> ticks = new java.util.ArrayDeque<>(List.of(cpuTicks(pid)));
+        double share = Double.NaN, best = Double.MAX_VALUE;
+        for (int s = 1; s <= 30; s++) {
+            Thread.sleep(1000); // sampling a real QEMU's CPU time
+            ticks.addLast(cpuTicks(pid));
+            if (ticks.size() > window + 1) ticks.removeFirst();
+            if (ticks.size() <= window) continue;
+            share = (ticks.getLast() - ticks.getFirst()) / 100.0 / window; // USER_HZ is 100
+            best = Math.min(best, share);
+            if (share < 0.05) break;
+        }
+        System.err.printf("idle restored VM used %.1f%% of a core (best %d s window)%n", best * 100, window);
+        assertTrue(share < 0.05, "idle VM never went under 5% of a core in 30 s; best " + window + " s window: "
+                + best * 100 + "%");
     }
 
     @Test
