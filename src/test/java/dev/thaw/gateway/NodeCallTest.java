@@ -174,4 +174,35 @@ class NodeCallTest {
             assertInstanceOf(NodeCall.Outcome.NotTaken.class, o, o.toString());
         }
     }
+
+    /**
+     * A node that answers before it asks for the body (a function it lacks, a body over its limit)
+     * never gets that body; the next calls on the same client must still be read as calls.
+     */
+    @Test
+    void aRealNodeThatAnswersBeforeAskingForTheBodyLeavesItsConnectionsUsable() throws Exception {
+        try (FakePlatform fake = new FakePlatform()) {
+            fake.deploy("hello");
+            ApiServer api = new ApiServer(fake.platform, new InetSocketAddress("127.0.0.1", 0), 64).start();
+            try {
+                for (int round = 0; round < 3; round++) {
+                    assertEquals(404, answered(NodeCall.send(http, invoke(api, "nope"), "{\"x\": 1}".getBytes())).statusCode());
+                    assertEquals(413, answered(NodeCall.send(http, invoke(api, "hello"), ("{\"x\": \"" + "a".repeat(100) + "\"}").getBytes())).statusCode());
+                    var ok = answered(NodeCall.send(http, invoke(api, "hello"), "{\"name\": \"r\"}".getBytes()));
+                    assertEquals(200, ok.statusCode(), new String(ok.body()));
+                }
+            } finally {
+                api.close();
+            }
+        }
+    }
+
+    private static HttpRequest.Builder invoke(ApiServer api, String function) {
+        return HttpRequest.newBuilder(URI.create(api.url() + "/functions/" + function + "/invoke"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json");
+    }
+
+    private static java.net.http.HttpResponse<byte[]> answered(NodeCall.Outcome o) {
+        return assertInstanceOf(NodeCall.Outcome.Answered.class, o, o.toString()).response();
+    }
 }
