@@ -145,17 +145,40 @@ final class VmmPool implements AutoCloseable {
         for (VmmShape s : keep) refill(s);
     }
 
-    /** Gives up the longest-waiting pooled VMM of any shape, to make room for a restore; false when there is none. */
+    /** Gives up a pooled VMM of any shape, to make room (the manager's default hook); false when there is none. */
     boolean giveUpOne() {
-        for (Deque<PooledVmm> q : ready.values()) {
-            PooledVmm vmm = q.pollLast();
-            if (vmm != null) {
-                givenUp.increment();
-                vmm.discard();
-                return true;
-            }
+        return giveUpOne(null);
+    }
+
+    /**
+     * Gives up one pooled VMM to make room for a restore of shape {@code spare}: one of another
+     * shape if any waits, {@code spare}'s own only when nothing else is left; false when the pool
+     * is empty.
+     */
+    boolean giveUpOne(VmmShape spare) {
+        return giveUp(spare, true);
+    }
+
+    /** As {@link #giveUpOne(VmmShape)}, but never one of {@code keep}'s shape (a restore that would rather take it). */
+    boolean giveUpOther(VmmShape keep) {
+        return giveUp(keep, false);
+    }
+
+    private boolean giveUp(VmmShape spare, boolean spareLast) {
+        for (var e : ready.entrySet()) {
+            if (e.getKey().equals(spare)) continue;
+            if (discardNewest(e.getValue())) return true;
         }
-        return false;
+        return spare != null && spareLast && discardNewest(ready.get(spare));
+    }
+
+    /** The most recently started goes first, as from a stack: the one next in line for a take stays. */
+    private boolean discardNewest(Deque<PooledVmm> q) {
+        PooledVmm vmm = q == null ? null : q.pollLast();
+        if (vmm == null) return false;
+        givenUp.increment();
+        vmm.discard();
+        return true;
     }
 
     private void fill(VmmShape shape) {
@@ -211,6 +234,12 @@ final class VmmPool implements AutoCloseable {
             if (vmm == null) return;
             vmm.discard();
         }
+    }
+
+    /** Whether a VMM of {@code shape} waits now. */
+    boolean hasWaiting(VmmShape shape) {
+        Deque<PooledVmm> q = ready.get(shape);
+        return q != null && !q.isEmpty();
     }
 
     /** VMMs waiting now, over every shape. */
