@@ -34,9 +34,14 @@ import java.util.concurrent.atomic.LongAdder;
  * (one instance, the shape's guest memory: its cgroup is sized for that, though it holds little
  * yet), taken with {@link InstanceManager#tryReserve}, so the pool never pushes an instance out
  * and never starts a VMM past {@code --max-instances} or the memory budget. When a restore needs
- * room, pooled VMMs are the first thing given up ({@link #giveUpOne}, the manager's hook), before
- * any idle instance. A taken VMM becomes that restore's instance with its reservation and never
- * comes back: one snapshot per QEMU, ever.
+ * room, pooled VMMs are the first thing given up, before any idle instance, and which ones is
+ * decided by the restore's shape: a restore that can use the pool takes a VMM of its shape
+ * instead of making room, and gives up only VMMs of other shapes ({@link #giveUpOther}; giving
+ * up its own and then starting a QEMU itself would waste both); one that cannot (other modes)
+ * gives up other shapes first and its own last ({@link #giveUpOne(VmmShape)}), since the
+ * function being restored is the active one and its next warm miss wants that VMM. A taken VMM
+ * becomes that restore's instance with its reservation and never comes back: one snapshot per
+ * QEMU, ever.
  *
  * <p>Refills run on {@code refills} (virtual threads in the daemon, the caller's thread in tests):
  * after each take once the restore's reply is in (a start beside the restore would slow it on a
