@@ -215,6 +215,15 @@ class PooledRestoreTest {
             assertEquals("thaw", s.platform.invoke("big", Json.object(), Mode.THAW).coldStart());
             assertEquals("big", bigVmm.function());
             assertEquals(givenUp, s.platform.stats().path("vmm_pool").path("given_up").asLong());
+            s.platform.awaitBackground("big"); // its refill: no room (small's VMM and big's instance)
+            assertFalse(s.platform.pool().hasWaiting(big));
+
+            // A thaw restore with none of its shape waiting and no room gives up the other shape's VMM.
+            InvocationResult again = s.platform.invoke("big", Json.object(), Mode.THAW);
+            assertEquals("thaw", again.coldStart());
+            assertNotNull(again.timing().vmmStart(), "no VMM of its shape: it started its own");
+            assertFalse(s.platform.pool().hasWaiting(small));
+            assertEquals(givenUp + 1, s.platform.stats().path("vmm_pool").path("given_up").asLong());
         }
     }
 }
