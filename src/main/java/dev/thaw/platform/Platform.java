@@ -174,6 +174,12 @@ public final class Platform implements AutoCloseable {
         return pool;
     }
 
+    /** For tests: waits for the work restores of {@code function} left running (prefetches, pool refills). */
+    void awaitBackground(String function) { restorer.awaitBackground(function); }
+
+    /** For tests: {instances, MiB} reserved now, pooled VMMs included. */
+    long[] reservedBudget() { return instances.reserved(); }
+
     public Health health() {
         return new Health("ok", launcher.accel().name().toLowerCase(java.util.Locale.ROOT), image.key(),
                 config.hugePageAdvice().id(), snapshotsVerified(), launcher.vmmJail(), dispatch.scaling().keepAlive().name());
