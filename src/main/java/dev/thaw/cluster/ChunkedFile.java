@@ -17,13 +17,16 @@ import java.util.List;
  *
  * <p>Order: the chunks holding the planned pieces first (the loading set, in first-touch order),
  * then the rest in file order; consecutive missing chunks go in one request of up to
- * {@link SnapshotFetcher#PIECE}. Before every request, a chunk a reader is waiting for
+ * {@link SnapshotFetcher#PIECE}, or {@link #WATCHED_PIECE} while restores may read the file (a
+ * fault's chunk is sent for between requests, so the request in flight bounds its wait). Before every request, a chunk a reader is waiting for
  * ({@link FetchProgress#nextDemanded}) is fetched first, alone: one round trip for the fault. A
  * chunk that fails its checksum is fetched again on its own, up to {@link SnapshotFetcher#ATTEMPTS}
  * times (each counted as a refetch), then the fetch fails naming the file and chunk.
  */
 final class ChunkedFile {
     private static final int PAGE = 4096;
+    /** Request size while a restore may be reading the file: a demanded chunk waits behind at most this much. */
+    static final int WATCHED_PIECE = 2 << 20;
 
     private final SnapshotFetcher.Source source;
     private final String function;
@@ -67,7 +70,8 @@ final class ChunkedFile {
 
     /** Chunks [from, to) not yet here, in requests of at most PIECE, each preceded by what readers wait for. */
     private void range(int from, int to) throws IOException {
-        int perRequest = Math.max(1, SnapshotFetcher.PIECE / chunk);
+        // A fault waits at most for the request in flight: with readers possible, requests stay short.
+        int perRequest = Math.max(1, (progress != null ? WATCHED_PIECE : SnapshotFetcher.PIECE) / chunk);
         for (int c = from; c < to; ) {
             demanded();
             if (done.get(c)) { c++; continue; }
