@@ -248,7 +248,8 @@ public final class SnapshotFetcher {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            if (earlyProgress != null) earlyProgress.fail(new IOException("fetching " + function + " from a peer failed: " + e.getMessage(), e));
+            if (earlyProgress != null) earlyProgress.fail(new IOException("fetching " + function + " from a peer failed: "
+                    + (e.getMessage() != null ? e.getMessage() : e.toString()), e));
             throw e;
         }
         Files.write(dir.resolve("manifest.json"), manifestBytes);
