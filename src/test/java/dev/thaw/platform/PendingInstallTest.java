@@ -127,6 +127,12 @@ class PendingInstallTest {
             assertEquals("snapshot_fetch_failed", e.code());
             assertTrue(e.getMessage().contains("peer n1 answered 500"), e.getMessage());
 
+            // a restore that fails before its VM runs (e.g. its files went with the failed fetch): the same answer
+            node.launcher.failNextLaunch(new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("memory.sparse")));
+            ThawException early = assertThrows(ThawException.class, () -> node.platform.invoke("hello", Json.object(), Mode.THAW));
+            assertEquals("snapshot_fetch_failed", early.code());
+            assertEquals(ThawException.Kind.VM_FAILED, early.kind());
+
             pending.abandon();
             assertEquals(0, node.launcher.running(), "its instances stopped");
             assertTrue(node.platform.functions().isEmpty());
