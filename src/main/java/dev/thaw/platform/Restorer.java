@@ -63,7 +63,11 @@ final class Restorer {
         Snapshot snap = d.snapshot();
         snap.verify();
         RestoreStrategy strategy = RestoreStrategy.of(mode);
-        if (!strategy.usable(d)) {
+        if (snap.pending()) {
+            strategy = RestoreStrategy.forPending(strategy, d, warnings);
+            metrics.increment("thaw_early_restores_total", "Restores started while the snapshot's memory was still arriving from a peer",
+                    Metrics.labels("function", d.name()));
+        } else if (!strategy.usable(d)) {
             warnings.add("no current working-set record for " + d.name() + "'s snapshot; restored with vanilla instead of " + mode.id());
             strategy = RestoreStrategy.VANILLA;
         }
