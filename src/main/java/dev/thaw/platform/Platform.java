@@ -81,8 +81,8 @@ public final class Platform implements AutoCloseable {
     private final GuestLauncher launcher;
     private final Metrics metrics = new Metrics();
     private final Tracing tracing;
-    private final InstanceManager instances;
-    private final Restorer restorer;
+    final InstanceManager instances; // package-private for tests: the budget reserved now, pooled VMMs included
+    final Restorer restorer; // package-private for tests: awaitBackground (prefetches, pool refills)
     private final FunctionRegistry registry;
     private final Invoker invoker;
     private final Keeper keeper;
@@ -173,12 +173,6 @@ public final class Platform implements AutoCloseable {
     VmmPool pool() {
         return pool;
     }
-
-    /** For tests: waits for the work restores of {@code function} left running (prefetches, pool refills). */
-    void awaitBackground(String function) { restorer.awaitBackground(function); }
-
-    /** For tests: {instances, MiB} reserved now, pooled VMMs included. */
-    long[] reservedBudget() { return instances.reserved(); }
 
     public Health health() {
         return new Health("ok", launcher.accel().name().toLowerCase(java.util.Locale.ROOT), image.key(),

@@ -132,7 +132,7 @@ class PooledRestoreTest {
             assertEquals("hello", pooled.function());
             assertArrayEquals(s.contents.get("hello"), s.guestPages(pooled), "the VMM serves hello's memory");
 
-            s.platform.awaitBackground("hello"); // the refill, started after the reply
+            s.platform.restorer.awaitBackground("hello"); // the refill, started after the reply
             assertEquals(2, s.launcher.launched().size());
             assertEquals(1, s.platform.pool().waiting());
             FakeGuest next = s.launcher.launched().getLast();
@@ -160,10 +160,10 @@ class PooledRestoreTest {
             assertTrue(pooled.closed(), "the VMM that failed to bind is stopped");
             assertNull(pooled.function());
             assertTrue(s.platform.instances().isEmpty(), "no instance was left behind");
-            s.platform.awaitBackground("hello");
+            s.platform.restorer.awaitBackground("hello");
             assertEquals(1, s.platform.pool().waiting(), "the pool started a replacement");
             assertEquals(2, s.launcher.launched().size());
-            assertArrayEquals(new long[]{1, 128}, s.platform.reservedBudget(), "only the replacement holds budget");
+            assertArrayEquals(new long[]{1, 128}, s.platform.instances.reserved(), "only the replacement holds budget");
         }
     }
 
@@ -173,9 +173,9 @@ class PooledRestoreTest {
             s.fill("hello");
             assertEquals(2, s.platform.pool().waiting(), "never past --max-instances");
             assertEquals("thaw", s.platform.invoke("hello", Json.object(), Mode.THAW).coldStart());
-            s.platform.awaitBackground("hello");
+            s.platform.restorer.awaitBackground("hello");
             assertEquals(1, s.platform.pool().waiting(), "the refill found no room: one instance, one pooled VMM");
-            assertArrayEquals(new long[]{2, 256}, s.platform.reservedBudget());
+            assertArrayEquals(new long[]{2, 256}, s.platform.instances.reserved());
 
             // A vanilla restore needs a slot: the pooled VMM goes, the idle instance stays.
             String idle = s.platform.instances().getFirst().id();
@@ -215,7 +215,7 @@ class PooledRestoreTest {
             assertEquals("thaw", s.platform.invoke("big", Json.object(), Mode.THAW).coldStart());
             assertEquals("big", bigVmm.function());
             assertEquals(givenUp, s.platform.stats().path("vmm_pool").path("given_up").asLong());
-            s.platform.awaitBackground("big"); // its refill: no room (small's VMM and big's instance)
+            s.platform.restorer.awaitBackground("big"); // its refill: no room (small's VMM and big's instance)
             assertFalse(s.platform.pool().hasWaiting(big));
 
             // A thaw restore with none of its shape waiting and no room gives up the other shape's VMM.
