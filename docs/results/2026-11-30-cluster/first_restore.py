@@ -8,8 +8,10 @@ Starts a one-member etcd, node n1 and deploys hello (128 MiB) there; then, run b
 alternating turns, starts a fresh node n2 with --fetch-order ws-first or whole-file, which fetches
 hello's snapshot from n1, and invokes hello on n2 every 10 ms until it answers. Reports, per run,
 from n2's own wall-clock stamps (GET /metrics: thaw_snapshot_fetch_*_ms) and the client's answer
-time on the same host clock: fetch start -> loading set complete, -> installed, -> first call
-answered, and that call's restore (timing_ms.total). Writes results.json and prints a table with the
+time on the same host clock: fetch start -> loading set complete, -> installed early (ws-first:
+restorable once every file but the memory files is here; thaw_snapshot_fetch_early_ms), -> first
+call answered, -> complete (every file here and checked), and that call's restore strategy and
+time (timing_ms.total). whole-file installs only when complete (the baseline). Writes results.json and prints a table with the
 load average. Ports 17090-17091 (etcd), 17041-17042 (nodes); data under /var/tmp/cluster2-first-restore.
 """
 import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, time, urllib.request, urllib.error
@@ -63,6 +65,7 @@ def main():
     ap.add_argument("--memory-mib", type=int, default=128)
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/results/2026-11-30-cluster"))
     ap.add_argument("--scratch", default="/var/tmp/cluster2-first-restore")
+    ap.add_argument("--name", default="first-restore.json", help="results file name under --out")
     a = ap.parse_args()
     if not os.path.exists(os.path.join(ROOT, "target/thaw.jar")):
         subprocess.run(["mvn", "-q", "-B", "-o", "package", "-DskipTests"], cwd=ROOT, check=True,
@@ -113,12 +116,17 @@ def main():
                             sys.exit(f"n2 never answered ({order}, run {run}); see {a.scratch}")
                         time.sleep(0.01)
                     res = json.loads(body)
+                    # an early answer comes before the fetch completes: wait for its "installed" stamp
+                    wait("n2's fetch complete", lambda: "thaw_snapshot_fetch_installed_ms" in metrics(17042), 300)
                     m = metrics(17042)
                     start = m["thaw_snapshot_fetch_started_ms"]
                     row = {"run": run, "order": order, "load1": load,
                            "loading_set_ms": round(m["thaw_snapshot_fetch_loading_set_ms"] - start) if "thaw_snapshot_fetch_loading_set_ms" in m else None,
+                           "early_ms": round(m["thaw_snapshot_fetch_early_ms"] - start) if "thaw_snapshot_fetch_early_ms" in m else None,
                            "installed_ms": round(m["thaw_snapshot_fetch_installed_ms"] - start),
                            "first_answer_ms": round(answered - start),
+                           "answered_before_complete": answered < m["thaw_snapshot_fetch_installed_ms"],
+                           "restore_strategy": res.get("cold_start"),
                            "restore_total_ms": res.get("timing_ms", {}).get("total"),
                            "snapshot_ok": res.get("snapshot_id", snapshot) == snapshot}
                     rows.append(row)
@@ -131,19 +139,24 @@ def main():
         for order in ("ws-first", "whole-file"):
             r = [x for x in rows if x["order"] == order]
             summary[order] = {k: statistics.median(x[k] for x in r) for k in ("installed_ms", "first_answer_ms")}
-            if all(x["loading_set_ms"] is not None for x in r):
-                summary[order]["loading_set_ms"] = statistics.median(x["loading_set_ms"] for x in r)
+            for k in ("loading_set_ms", "early_ms"):
+                if all(x[k] is not None for x in r):
+                    summary[order][k] = statistics.median(x[k] for x in r)
         pairs = [(w["first_answer_ms"], f["first_answer_ms"]) for w in rows if w["order"] == "ws-first"
                  for f in rows if f["order"] == "whole-file" and f["run"] == w["run"]]
         summary["paired_ratio_first_answer_ws_over_whole"] = statistics.median(w / f for w, f in pairs)
+        done = [(w["installed_ms"], f["installed_ms"]) for w in rows if w["order"] == "ws-first"
+                for f in rows if f["order"] == "whole-file" and f["run"] == w["run"]]
+        summary["paired_ratio_complete_ws_over_whole"] = statistics.median(w / f for w, f in done)
         out = {"rows": rows, "summary": summary, "memory_mib": a.memory_mib, "host_load_end": os.getloadavg()}
         os.makedirs(a.out, exist_ok=True)
-        json.dump(out, open(os.path.join(a.out, "first-restore.json"), "w"), indent=1)
-        print("\norder        fetch->loading set  fetch->installed  fetch->first answer   (medians, ms)")
+        json.dump(out, open(os.path.join(a.out, a.name), "w"), indent=1)
+        print("\norder        fetch->loading set  fetch->early install  fetch->first answer  fetch->complete   (medians, ms)")
         for order in ("ws-first", "whole-file"):
             s = summary[order]
-            print(f"{order:12} {s.get('loading_set_ms', '-'):>18} {s['installed_ms']:>17} {s['first_answer_ms']:>20}")
+            print(f"{order:12} {s.get('loading_set_ms', '-'):>18} {s.get('early_ms', '-'):>21} {s['first_answer_ms']:>20} {s['installed_ms']:>16}")
         print(f"paired ratio of first answer, ws-first / whole-file: {summary['paired_ratio_first_answer_ws_over_whole']:.3f}")
+        print(f"paired ratio of complete, ws-first / whole-file: {summary['paired_ratio_complete_ws_over_whole']:.3f}")
         print(f"load average at the end: {os.getloadavg()}")
     finally:
         for p in reversed(procs):

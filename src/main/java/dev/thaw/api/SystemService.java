@@ -18,6 +18,7 @@ final class SystemService implements ApiService {
     private final Platform platform;
     private final List<Endpoint> endpoints;
     private final TransferFault fault = TransferFault.fromSystemProperty();
+    private final TransferThrottle throttle = TransferThrottle.fromSystemProperty();
 
     SystemService(Platform platform) {
         this.platform = platform;
@@ -81,7 +82,9 @@ final class SystemService implements ApiService {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(body);
             while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) { /* read on */ }
         }
-        if (fault != null) fault.apply(req.headers().first(io.helidon.http.HeaderNames.create(TransferFault.FETCHER_HEADER)).orElse(null), file, body);
+        String fetcher = req.headers().first(io.helidon.http.HeaderNames.create(TransferFault.FETCHER_HEADER)).orElse(null);
+        if (fault != null) fault.apply(fetcher, file, body);
+        if (throttle != null) throttle.apply(fetcher, body.length);
         Reply reply = Reply.bytes(range != null ? Status.PARTIAL_CONTENT_206 : Status.OK_200, "application/octet-stream", body)
                 .with(io.helidon.http.HeaderNames.create("X-Thaw-File-Size"), Long.toString(size));
         return range == null ? reply : reply.with(io.helidon.http.HeaderNames.CONTENT_RANGE,

@@ -188,16 +188,18 @@ public final class BenchRunner {
 
     /**
      * All runs of one function × input × parallelism, in every mode. The restoring modes take
-     * turns run by run (vanilla 1, reap 1, …, vanilla 2, …) so that a slow spell of a shared,
-     * noisy host lands on every mode alike instead of on whichever mode it happened to meet;
-     * warm runs come last, in one block, because every cache drop stops the idle instances
-     * they need.
+     * turns run by run so that a slow spell of a shared, noisy host lands on every mode alike
+     * instead of on whichever mode it happened to meet, and every other run goes through them
+     * backwards (vanilla 1, reap 1, faasnap 1, faasnap 2, reap 2, vanilla 2, vanilla 3, …): a
+     * host that drifts during a turn then favours no position in the list, and the two modes
+     * of a pair sit as close in time as the list puts them, twice in a row. Warm runs come
+     * last, in one block, because every cache drop stops the idle instances they need.
      */
     private void runCells(Scenario.Experiment e, String fn, String input, List<String> modes, int p, JsonNode event,
                           List<Invocation> out, List<Skip> skipped) {
         List<String> rotating = modes.stream().filter(m -> !m.equals("warm")).toList();
         for (int run = 1; run <= e.runs(); run++) {
-            for (String mode : rotating) {
+            for (String mode : run % 2 == 1 ? rotating : rotating.reversed()) {
                 if (unsupportedModes.contains(mode)) continue; // its remaining runs were counted when it was found out
                 runOnce(e, fn, input, mode, p, run, event, out, skipped);
             }

@@ -63,8 +63,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--fetch-order", defaultValue = "ws-first", paramLabel = "ws-first|whole-file",
             description = "How this node fetches a snapshot it lacks from a peer: ws-first sends the loading set (the pages a "
-                    + "restore touches first, in first-touch order) before the rest of memory.sparse; whole-file sends the file "
-                    + "front to back (the baseline, for measurements). Needs --cluster. Default: ${DEFAULT-VALUE}.")
+                    + "restore touches first, in first-touch order) before the rest of memory.sparse, and installs the function "
+                    + "early, restorable over userfaultfd while its memory still arrives (snapshots with per-chunk checksums); "
+                    + "whole-file sends the file front to back and installs it once complete (the baseline, for measurements). Needs --cluster. Default: ${DEFAULT-VALUE}.")
     String fetchOrder;
 
     @Mixin

@@ -63,6 +63,8 @@ public final class NodeAgent implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, String> synced = new ConcurrentHashMap<>();
     private final Set<String> fetching = ConcurrentHashMap.newKeySet();
+    /** Functions installed early, their memory still arriving: neither announced, synced nor offered to peers. */
+    private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private final Set<Thread> fetchers = ConcurrentHashMap.newKeySet();
     private final Object wake = new Object();
     private long lease;
@@ -100,10 +102,12 @@ public final class NodeAgent implements AutoCloseable {
      * client's first answer on the same clock; counters for fetches and checksum refetches.
      */
     private void registerGauges() {
-        String[] names = {"thaw_snapshot_fetch_started_ms", "thaw_snapshot_fetch_loading_set_ms", "thaw_snapshot_fetch_installed_ms"};
+        String[] names = {"thaw_snapshot_fetch_started_ms", "thaw_snapshot_fetch_loading_set_ms", "thaw_snapshot_fetch_installed_ms",
+                "thaw_snapshot_fetch_early_ms"};
         String[] help = {"When the last peer fetch of the function's snapshot started (Unix epoch ms)",
                 "When that fetch's loading set was complete (Unix epoch ms; absent when fetched whole-file)",
-                "When that fetch was verified and installed (Unix epoch ms)"};
+                "When that fetch was complete, verified and installed (Unix epoch ms)",
+                "When that fetch installed the function early, restorable before its memory arrived (Unix epoch ms; absent if not)"};
         for (int i = 0; i < names.length; i++) {
             int at = i;
             platform.metrics().gauge(names[i], help[i], () -> {
@@ -193,8 +197,9 @@ public final class NodeAgent implements AutoCloseable {
         int instances = 0;
         for (FunctionInfo f : platform.functions()) {
             int[] c = counts.getOrDefault(f.name(), new int[2]);
+            // A pending snapshot is not offered: peers must not fetch a half-arrived file from here.
             functions.put(f.name(), new NodeInfo.Load(c[0], c[1], queued.getOrDefault(f.name(), 0),
-                    f.snapshot() == null ? null : f.snapshot().snapshotId(), f.memoryMib()));
+                    f.snapshot() == null || pending.contains(f.name()) ? null : f.snapshot().snapshotId(), f.memoryMib()));
             memory += (long) (c[0] + c[1]) * f.memoryMib();
             instances += c[0] + c[1];
         }
@@ -218,6 +223,7 @@ public final class NodeAgent implements AutoCloseable {
         Map<String, FunctionInfo> local = new HashMap<>();
         for (FunctionInfo f : platform.functions()) local.put(f.name(), f);
         for (FunctionInfo f : local.values()) {
+            if (pending.contains(f.name())) continue; // its fetch is still under way: in step once it completes
             String snap = f.snapshot().snapshotId();
             FunctionRecord r = registry.get(f.name());
             String was = synced.get(f.name());
@@ -291,14 +297,27 @@ public final class NodeAgent implements AutoCloseable {
         Exception last = null;
         for (String peer : peers) {
             Path staging = platform.newStaging(r.name());
-            long[] stamps = {System.currentTimeMillis(), 0, 0};
+            long[] stamps = {System.currentTimeMillis(), 0, 0, 0};
             fetchStamps.put(r.name(), stamps);
             LOG.log(System.Logger.Level.INFO, "fetching " + r.name() + " snapshot " + r.snapshotId() + " from " + peer + " (" + order.id() + ")");
+            dev.thaw.platform.PendingInstall[] early = {null};
             try {
                 Bundles.decode(bundle, r.codeHash()).writeTo(staging.resolve("code"));
-                SnapshotFetcher.Result res = new SnapshotFetcher(SnapshotFetcher.http(http, peer, token, id.name()), order)
-                        .fetch(r.name(), r.snapshotId(), staging.resolve("snapshot"));
-                platform.install(r.name(), staging);
+                SnapshotFetcher fetcher = new SnapshotFetcher(SnapshotFetcher.http(http, peer, token, id.name()), order);
+                SnapshotFetcher.Result res = order != SnapshotFetcher.Order.WS_FIRST
+                        ? fetcher.fetch(r.name(), r.snapshotId(), staging.resolve("snapshot"))
+                        : fetcher.fetchEarly(r.name(), r.snapshotId(), staging.resolve("snapshot"), (m, dir, progress) -> {
+                            // Everything but the memory files is here and checked: restores may start now.
+                            early[0] = platform.installPending(r.name(), staging, m, progress);
+                            pending.add(r.name());
+                            stamps[3] = System.currentTimeMillis();
+                            LOG.log(System.Logger.Level.INFO, "installed " + r.name() + " early, " + (stamps[3] - stamps[0])
+                                    + " ms into its fetch; its memory arrives behind its restores");
+                            return early[0].snapshotDir();
+                        });
+                if (early[0] == null) platform.install(r.name(), staging);
+                else if (!early[0].complete()) LOG.log(System.Logger.Level.INFO, r.name() + " went while its snapshot arrived; fetched for nothing");
+                pending.remove(r.name());
                 stamps[2] = System.currentTimeMillis();
                 if (res.loadingSetMillis() >= 0) stamps[1] = stamps[0] + res.loadingSetMillis();
                 synced.put(r.name(), r.snapshotId());
@@ -306,13 +325,19 @@ public final class NodeAgent implements AutoCloseable {
                 platform.metrics().increment("thaw_snapshot_fetches_total", "Snapshots fetched from a peer and installed", labels);
                 for (int i = 0; i < res.refetches(); i++) {
                     platform.metrics().increment("thaw_snapshot_fetch_retries_total",
-                            "Snapshot files fetched again because they failed the manifest's checksum", labels);
+                            "Snapshot files or chunks fetched again because they failed the manifest's checksum", labels);
                 }
                 LOG.log(System.Logger.Level.INFO, "fetched " + r.name() + " from " + peer + ": " + res.bytes() + " bytes in "
                         + res.millis() + " ms (loading set after " + res.loadingSetMillis() + " ms), " + res.refetches() + " refetches");
                 return;
             } catch (Exception e) {
                 last = e;
+                if (early[0] != null) {
+                    // Its VMs already failed with the fetch (their faults wait on it); stop what is left and delete it.
+                    LOG.log(System.Logger.Level.WARNING, "the fetch of " + r.name() + " failed after its early install; removing it: " + e.getMessage());
+                    early[0].abandon();
+                    pending.remove(r.name());
+                }
                 platform.metrics().increment("thaw_snapshot_fetch_failures_total", "Peer fetches that failed (the next peer is tried)",
                         dev.thaw.platform.Metrics.labels("function", r.name()));
                 dev.thaw.common.FileTrees.delete(staging);

@@ -27,8 +27,11 @@ import java.util.zip.CRC32C;
  *
  * <p>Order: the manifest first (it says what to expect and is checked against the registry's
  * snapshot id), then the small files a restore needs at once ({@code vmstate}, {@code ws.json}),
- * then {@code memory.sparse} (what a FaaSnap restore maps; its loading set, named by
- * {@code ws.json}, is fetched first, the rest of the file after it), then {@code memory}. Files
+ * and {@code ws.pages}, then {@code memory.sparse} (what a FaaSnap restore maps; its loading set,
+ * named by {@code ws.json}, is fetched first, the rest of the file after it), then {@code memory}.
+ * A memory file whose manifest entry has per-chunk checksums arrives chunk by verified chunk
+ * ({@link ChunkedFile}), which lets a restore start on it before it is complete
+ * ({@link #fetchEarly}). Files
  * arrive in pieces of at most 16 MiB ({@code GET /snapshots/{name}/files/{file}?offset&length});
  * pieces that are all zero pages are left as holes, so sparse files stay sparse. A file whose
  * checksum does not match is fetched again, up to {@link #ATTEMPTS} times, then the fetch fails
@@ -39,7 +42,7 @@ public final class SnapshotFetcher {
     static final int ATTEMPTS = 3;
     static final int PIECE = 8 << 20;
     private static final int PAGE = 4096;
-    private static final System.Logger LOG = System.getLogger(SnapshotFetcher.class.getName());
+    static final System.Logger LOG = System.getLogger(SnapshotFetcher.class.getName());
 
     /** Where the bytes come from: a peer's API in production, a test double that corrupts them in tests. */
     public interface Source {
@@ -48,6 +51,21 @@ public final class SnapshotFetcher {
 
     /** Counts what a fetch did, for logs and the note's measurements. */
     public record Result(Manifest manifest, long bytes, int refetches, long millis, long loadingSetMillis) {}
+
+    /**
+     * The early install of a fetch (docs/cluster.md, "First restore on a fetching node"): called
+     * once every file but the memory files has arrived and passed its checksum, with the
+     * snapshot's {@code memory.sparse} already sized and its arrival published in
+     * {@code progress}. It returns the directory the rest is fetched into (where it moved
+     * {@code dir}), or null to carry on in {@code dir} without an early install. Called only for
+     * a {@code memory.sparse} with per-chunk checksums, so every page marked present is verified.
+     */
+    public interface EarlyInstall {
+        Path install(Manifest manifest, Path dir, FetchProgress progress) throws IOException;
+    }
+
+    /** How long a restore's fault may wait for a page of a file still arriving. */
+    static final Duration PAGE_WAIT = Duration.ofSeconds(30);
 
     /**
      * In what order {@code memory.sparse} arrives: its loading set first (what a restore touches
@@ -136,6 +154,23 @@ public final class SnapshotFetcher {
      */
     public Result fetch(String function, String snapshotId, Path dir,
                         java.util.function.Function<Manifest.FileEntry, FetchProgress> progressFor) throws IOException {
+        return fetch(function, snapshotId, dir, progressFor, null);
+    }
+
+    /**
+     * As {@link #fetch(String, String, Path)} with an early install: when {@code memory.sparse}
+     * has per-chunk checksums, {@code early} is called as soon as everything else is here, and the
+     * rest arrives into the directory it returns, chunk by verified chunk, published through the
+     * {@link FetchProgress} it was given. If the fetch fails after that, the progress is failed
+     * (every waiting fault fails) and the exception thrown as usual.
+     */
+    public Result fetchEarly(String function, String snapshotId, Path dir, EarlyInstall early) throws IOException {
+        return fetch(function, snapshotId, dir, f -> null, early);
+    }
+
+    private Result fetch(String function, String snapshotId, Path dir,
+                         java.util.function.Function<Manifest.FileEntry, FetchProgress> progressFor, EarlyInstall early)
+            throws IOException {
         long t0 = System.nanoTime();
         byte[] manifestBytes = readWhole(function, "manifest.json");
         Manifest m = Json.MAPPER.readValue(manifestBytes, Manifest.class);
@@ -145,47 +180,80 @@ public final class SnapshotFetcher {
         Files.createDirectories(dir);
         long bytes = 0;
         int refetches = 0;
-        long loadingSetMillis = -1;
+        // What a restore needs locally first (ws.pages: the thaw/reap install), then the memory files.
         List<Manifest.FileEntry> order = new ArrayList<>();
-        for (String name : List.of("vmstate", "ws.json", "memory.sparse", "memory")) {
+        for (String name : List.of("vmstate", "ws.json", "ws.pages")) {
             Manifest.FileEntry f = m.file(name);
             if (f != null) order.add(f);
         }
-        // Then whatever else the manifest names (ws.pages, REAP's contiguous working set, and files
-        // later formats add): a snapshot is installed only when every file it lists has arrived.
-        for (Manifest.FileEntry f : m.files()) if (!order.contains(f)) order.add(f);
-        long[] loadingSetAt = {-1};
-        for (Manifest.FileEntry f : order) {
-            Manifest.FileEntry twin = m.file("memory.sparse");
-            if (f.name().equals("memory") && twin != null && twin.size() == f.size() && twin.crc32c().equals(f.crc32c())) {
-                // memory.sparse holds the same bytes (zero pages as holes): copy it here instead of sending it twice.
-                copySparse(dir.resolve("memory.sparse"), dir.resolve("memory"));
-                if (crc32c(dir.resolve("memory")).equals(f.crc32c())) continue;
-            }
-            List<long[]> first = workingSetFirst && f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
-                    ? loadingSet(dir.resolve("ws.json")) : List.of();
-            FetchProgress progress = progressFor.apply(f);
-            for (int attempt = 1; ; attempt++) {
-                bytes += fetchFile(function, f, dir.resolve(f.name()), first,
-                        () -> loadingSetAt[0] = loadingSetAt[0] < 0 ? (System.nanoTime() - t0) / 1_000_000 : loadingSetAt[0],
-                        attempt == 1 ? progress : null);
-                String crc = crc32c(dir.resolve(f.name()));
-                if (crc.equals(f.crc32c())) break;
-                if (progress != null && attempt == 1) {
-                    progress.fail(new IOException(f.name() + " of " + function + " failed its checksum; early readers read bad bytes"));
-                }
-                LOG.log(System.Logger.Level.WARNING, "fetched " + function + "/" + f.name() + " fails its checksum (crc32c " + crc
-                        + ", manifest says " + f.crc32c() + "), attempt " + attempt + " of " + ATTEMPTS);
-                if (attempt == ATTEMPTS) {
-                    throw new IOException("snapshot file " + f.name() + " of " + function + " failed its checksum "
-                            + ATTEMPTS + " times in a row (crc32c " + crc + ", manifest says " + f.crc32c() + ")");
-                }
-                refetches++;
-            }
+        // Then whatever else the manifest names (files later formats add), then the memory files:
+        // a snapshot is complete only when every file it lists has arrived.
+        for (Manifest.FileEntry f : m.files()) {
+            if (!order.contains(f) && !f.name().startsWith("memory")) order.add(f);
         }
-        loadingSetMillis = loadingSetAt[0];
+        for (String name : List.of("memory.sparse", "memory")) {
+            Manifest.FileEntry f = m.file(name);
+            if (f != null) order.add(f);
+        }
+        Manifest.FileEntry sparse = m.file("memory.sparse");
+        long[] loadingSetAt = {-1};
+        FetchProgress earlyProgress = null;
+        try {
+            for (Manifest.FileEntry f : order) {
+                if (f == sparse && early != null && sparse.chunks() != null) {
+                    FetchProgress p = new FetchProgress(sparse.size(), PAGE_WAIT);
+                    try (FileChannel ch = FileChannel.open(dir.resolve(sparse.name()), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                        if (sparse.size() > 0) ch.write(ByteBuffer.wrap(new byte[1]), sparse.size() - 1); // a reader never reads past the end
+                    }
+                    Path moved = early.install(m, dir, p);
+                    if (moved != null) {
+                        dir = moved;
+                        earlyProgress = p;
+                    }
+                }
+                Manifest.FileEntry twin = m.file("memory.sparse");
+                if (f.name().equals("memory") && twin != null && twin.size() == f.size() && twin.crc32c().equals(f.crc32c())) {
+                    // memory.sparse holds the same bytes (zero pages as holes): copy it here instead of sending it twice.
+                    SparseFiles.copy(dir.resolve("memory.sparse"), dir.resolve("memory"));
+                    if (crc32c(dir.resolve("memory")).equals(f.crc32c())) continue;
+                }
+                List<long[]> first = workingSetFirst && f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
+                        ? loadingSet(dir.resolve("ws.json")) : List.of();
+                FetchProgress progress = f == sparse && earlyProgress != null ? earlyProgress : progressFor.apply(f);
+                Runnable firstDone = () -> loadingSetAt[0] = loadingSetAt[0] < 0 ? (System.nanoTime() - t0) / 1_000_000 : loadingSetAt[0];
+                for (int attempt = 1; ; attempt++) {
+                    if (f.chunks() != null) {
+                        try (FileChannel ch = FileChannel.open(dir.resolve(f.name()), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                            ChunkedFile cf = new ChunkedFile(source, function, f, ch, attempt == 1 ? progress : null);
+                            cf.fetch(merge(first), firstDone);
+                            ch.force(true);
+                            bytes += cf.transferred();
+                            refetches += cf.refetches();
+                        }
+                    } else {
+                        bytes += fetchFile(function, f, dir.resolve(f.name()), first, firstDone, attempt == 1 ? progress : null);
+                    }
+                    String crc = crc32c(dir.resolve(f.name()));
+                    if (crc.equals(f.crc32c())) break;
+                    if (progress != null && attempt == 1) {
+                        progress.fail(new IOException(f.name() + " of " + function + " failed its checksum; early readers read bad bytes"));
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "fetched " + function + "/" + f.name() + " fails its checksum (crc32c " + crc
+                            + ", manifest says " + f.crc32c() + "), attempt " + attempt + " of " + ATTEMPTS);
+                    if (attempt == ATTEMPTS) {
+                        throw new IOException("snapshot file " + f.name() + " of " + function + " failed its checksum "
+                                + ATTEMPTS + " times in a row (crc32c " + crc + ", manifest says " + f.crc32c() + ")");
+                    }
+                    refetches++;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (earlyProgress != null) earlyProgress.fail(new IOException("fetching " + function + " from a peer failed: "
+                    + (e.getMessage() != null ? e.getMessage() : e.toString()), e));
+            throw e;
+        }
         Files.write(dir.resolve("manifest.json"), manifestBytes);
-        return new Result(m, bytes, refetches, (System.nanoTime() - t0) / 1_000_000, loadingSetMillis);
+        return new Result(m, bytes, refetches, (System.nanoTime() - t0) / 1_000_000, loadingSetAt[0]);
     }
 
     /** Byte ranges of the loading set (working-set pages minus zero pages), from a {@code ws.json}, in group order. */
@@ -308,36 +376,8 @@ public final class SnapshotFetcher {
         if (data.length != length) {
             throw new IOException(f.name() + " of " + function + ": asked for " + length + " bytes at " + offset + ", got " + data.length);
         }
-        for (int at = 0; at < length; at += PAGE) {
-            int n = Math.min(PAGE, length - at);
-            if (!zero(data, at, n)) ch.write(ByteBuffer.wrap(data, at, n), offset + at);
-        }
+        SparseFiles.write(ch, data, 0, length, offset);
         return length;
-    }
-
-    /** Copies {@code from} to {@code to} leaving zero pages as holes. */
-    private static void copySparse(Path from, Path to) throws IOException {
-        try (FileChannel in = FileChannel.open(from); FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            long size = in.size();
-            byte[] buf = new byte[PIECE];
-            for (long off = 0; off < size; off += PIECE) {
-                int n = (int) Math.min(PIECE, size - off);
-                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                while (bb.hasRemaining() && in.read(bb, off + bb.position()) > 0) { /* read on */ }
-                for (int at = 0; at < n; at += PAGE) {
-                    int k = Math.min(PAGE, n - at);
-                    if (!zero(buf, at, k)) out.write(ByteBuffer.wrap(buf, at, k), off + at);
-                }
-            }
-            if (out.size() < size) out.write(ByteBuffer.wrap(new byte[1]), size - 1);
-            out.force(true);
-        }
-    }
-
-    private static boolean zero(byte[] b, int from, int n) {
-        for (int i = from; i < from + n; i++) if (b[i] != 0) return false;
-        return true;
     }
 
     private byte[] readWhole(String function, String file) throws IOException {
@@ -345,13 +385,6 @@ public final class SnapshotFetcher {
     }
 
     static String crc32c(Path file) {
-        CRC32C crc = new CRC32C();
-        try (FileChannel ch = FileChannel.open(file)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            while (ch.read(buf) > 0) { buf.flip(); crc.update(buf); buf.clear(); }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return HexFormat.of().toHexDigits((int) crc.getValue());
+        return SparseFiles.crc32c(file);
     }
 }

@@ -87,6 +87,16 @@ public final class FaultLog {
         return groups;
     }
 
+    /** The log as text after {@code header}: one fault a line, {@code page touched-µs service-µs zero}. */
+    public synchronized String dump(String header) {
+        StringBuilder b = new StringBuilder(header);
+        for (int i = 0; i < size; i++) {
+            b.append(pages[i]).append(' ').append(touchedNs[i] / 1000).append(' ').append(serviceNs[i] / 1000)
+                    .append(' ').append(zero.get(i) ? 1 : 0).append('\n');
+        }
+        return b.toString();
+    }
+
     /** The page of fault {@code i} (file page number). */
     public synchronized long page(int i) {
         if (i >= size) throw new IndexOutOfBoundsException(i);

@@ -15,9 +15,10 @@ import java.util.SequencedSet;
  * <p>Monitor-based on purpose: the waits are rare (only faults outside what has arrived), last
  * one network round trip, and happen on the page server's own platform thread.
  *
- * <p>What this does not give: the bytes marked present are the ones the fetch wrote, not yet
- * checked; the manifest's CRC covers the whole file, so a restore that read a page before the
- * check can only be failed afterwards ({@link #fail}), not protected.
+ * <p>Integrity is the fetch's side: with per-chunk checksums in the manifest it marks a chunk's
+ * pages present only after the chunk passed its checksum ({@code cluster.ChunkedFile}), so a
+ * reader never sees unchecked bytes. (Without them a reader could only be failed afterwards,
+ * {@link #fail}; the node does not install such a snapshot early.)
  */
 public final class FetchProgress implements PageAvailability {
     private static final int PAGE = 4096;
@@ -52,6 +53,11 @@ public final class FetchProgress implements PageAvailability {
     public synchronized void fail(IOException cause) {
         failure = cause;
         notifyAll();
+    }
+
+    @Override
+    public synchronized String failure() {
+        return failure == null ? null : "the snapshot fetch failed: " + failure.getMessage();
     }
 
     public synchronized boolean complete() {

@@ -16,4 +16,9 @@ public interface PageAvailability {
      * never will be (the fetch failed or took too long), which fails the VM like a read error.
      */
     void await(long offset, long length) throws IOException;
+
+    /** Why the bytes will never all arrive (the fetch failed), or null. */
+    default String failure() {
+        return null;
+    }
 }

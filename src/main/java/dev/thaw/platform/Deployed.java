@@ -56,7 +56,11 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
     }
 
     private static Deployed open(Path dir, Snapshot snap) throws IOException {
-        FunctionBundle code = FunctionBundle.fromDirectory(dir.resolve("code"));
+        return open(FunctionBundle.fromDirectory(dir.resolve("code")), dir, snap);
+    }
+
+    /** A deployment of {@code code} in {@code dir} with {@code snap} (a pending one, still arriving). */
+    static Deployed open(FunctionBundle code, Path dir, Snapshot snap) {
         return new Deployed(code, code.hash(), dir, snap, loadPlan(code.spec().name(), snap));
     }
 

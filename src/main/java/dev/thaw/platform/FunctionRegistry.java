@@ -3,7 +3,10 @@ package dev.thaw.platform;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.FileTrees;
 import dev.thaw.common.Json;
+import dev.thaw.memory.PageAvailability;
 import dev.thaw.memory.PageCache;
+import dev.thaw.snapshot.Manifest;
+import dev.thaw.snapshot.Snapshot;
 import dev.thaw.snapshot.SnapshotCorruptException;
 
 import java.io.IOException;
@@ -68,8 +71,8 @@ final class FunctionRegistry {
         }
         try (Stream<Path> dirs = Files.list(functionsDir)) {
             for (Path dir : dirs.toList()) {
-                if (dir.getFileName().toString().startsWith(".")) {
-                    FileTrees.delete(dir); // a staging directory of a deploy interrupted by a crash
+                if (dir.getFileName().toString().startsWith(".") || Files.exists(dir.resolve(FETCHING))) {
+                    FileTrees.delete(dir); // a staging directory of a deploy, or an early install, interrupted by a crash
                     continue;
                 }
                 try {
@@ -159,12 +162,17 @@ final class FunctionRegistry {
 
     /** Renames a complete {@code staging} directory into place as {@code name}, replacing the deployment there. */
     private FunctionInfo replace(String name, Path staging) throws IOException {
+        return replace(name, staging, Deployed::openSealed);
+    }
+
+    /** As {@link #replace(String, Path)}, opening the deployment in place with {@code opener}. */
+    private FunctionInfo replace(String name, Path staging, Opener opener) throws IOException {
         Path dir = functionsDir.resolve(name);
         Path old = functionsDir.resolve(".old-" + name + "-" + Ids.shortId());
         if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
         fsync(functionsDir); // both renames are durable before the old deployment goes
-        functions.put(name, Deployed.openSealed(dir));
+        functions.put(name, opener.open(dir));
         broken.remove(name);
         instances.stopAll(name); // they run the previous code
         FileTrees.delete(old);
@@ -194,6 +202,73 @@ final class FunctionRegistry {
             throw new UncheckedIOException("installing " + name, e);
         } finally {
             FileTrees.delete(staging);
+            lock.unlock();
+        }
+    }
+
+    private interface Opener {
+        Deployed open(Path dir) throws IOException;
+    }
+
+    /** Marks a deployment whose memory files are still arriving: one found at start-up is an interrupted fetch, deleted. */
+    static final String FETCHING = "fetching";
+
+    /**
+     * Installs a fetched deployment before its memory files have arrived (docs/cluster.md, early
+     * restore): {@code staging} holds {@code code/} and every snapshot file but the memory
+     * files, checked; it is renamed into place as {@link #install} does, and its snapshot is
+     * {@link Snapshot#pending} until {@link #completePending} (the fetch wrote the rest into the
+     * renamed directory through the files it had open) or {@link #abandonPending}.
+     */
+    Path installPending(String name, Path staging, Manifest manifest, PageAvailability arriving) {
+        if (!staging.getParent().equals(functionsDir) || !staging.getFileName().toString().startsWith(".fetch-" + name + "-")) {
+            throw ThawException.badRequest(staging + " is not a staging directory for " + name);
+        }
+        ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            Files.writeString(staging.resolve(FETCHING), manifest.snapshotId());
+            replace(name, staging, dir -> {
+                FunctionBundle code = FunctionBundle.fromDirectory(dir.resolve("code"));
+                return Deployed.open(code, dir, Snapshot.pending(dir.resolve("snapshot"), manifest, arriving));
+            });
+            return functionsDir.resolve(name).resolve("snapshot");
+        } catch (IOException e) {
+            FileTrees.delete(staging);
+            throw new UncheckedIOException("installing " + name + " early", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pending deployment of {@code name} (its snapshot id {@code snapshotId}) is complete: from now on a normal one. False if it is gone. */
+    boolean completePending(String name, String snapshotId) {
+        ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            Deployed d = functions.get(name);
+            if (d == null || !d.snapshot().pending() || !d.snapshot().manifest().snapshotId().equals(snapshotId)) return false;
+            Files.deleteIfExists(d.dir().resolve(FETCHING));
+            functions.put(name, Deployed.openSealed(d.dir())); // the fetch checked every file; running instances keep their page servers
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("completing " + name, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The fetch of a pending deployment failed for good: its instances stop, its directory goes. */
+    void abandonPending(String name, String snapshotId) {
+        ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            Deployed d = functions.get(name);
+            if (d == null || !d.snapshot().pending() || !d.snapshot().manifest().snapshotId().equals(snapshotId)) return;
+            functions.remove(name);
+            instances.stopAll(name);
+            FileTrees.delete(d.dir());
+        } finally {
             lock.unlock();
         }
     }

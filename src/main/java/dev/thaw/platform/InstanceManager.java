@@ -88,6 +88,15 @@ final class InstanceManager {
      * any function to make room; a 429 naming the limit when even that is not enough.
      */
     Reservation reserve(int memoryMib) {
+        return reserve(memoryMib, giveUpPooled);
+    }
+
+    /**
+     * As {@link #reserve(int)}, with {@code giveUpPooled} deciding which pre-started VMM (if any)
+     * to give up before an idle instance is evicted: a restore names its own shape so the pool
+     * keeps it longest ({@link VmmPool#giveUpOne(VmmShape)}).
+     */
+    Reservation reserve(int memoryMib, java.util.function.BooleanSupplier giveUpPooled) {
         if (closed) throw new ThawException(ThawException.Kind.UNAVAILABLE, "shutting_down", "the platform is shutting down");
         while (true) {
             lock.lock();

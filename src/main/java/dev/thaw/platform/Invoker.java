@@ -244,9 +244,16 @@ public final class Invoker {
         } catch (VmException.Protocol e) {
             throw new ThawException(ThawException.Kind.VM_FAILED, e.code(), function + ": " + e.getMessage(), null, e);
         } catch (VmException e) {
+            String fetch = d.snapshot().availability().failure(); // a VM restored while its memory arrived dies when that fetch fails
+            if (fetch != null) throw new ThawException(ThawException.Kind.VM_FAILED, "snapshot_fetch_failed", function + ": " + fetch, null, e);
             throw new ThawException(ThawException.Kind.VM_FAILED, "vm_failed", function + ": " + e.getMessage(), null, e);
         } catch (SnapshotCorruptException e) {
             throw new ThawException(ThawException.Kind.CORRUPT, "snapshot_corrupt", e.getMessage(), null, e);
+        } catch (RuntimeException e) {
+            // A restore from a snapshot still arriving can also fail before its VM runs (its files deleted when the fetch failed).
+            String fetch = e instanceof ThawException ? null : d.snapshot().availability().failure();
+            if (fetch != null) throw new ThawException(ThawException.Kind.VM_FAILED, "snapshot_fetch_failed", function + ": " + fetch, null, e);
+            throw e;
         } finally {
             if (restoring) dispatch.restored(function, acquired.slot());
             inFlight.remove(invocationId);

@@ -81,8 +81,8 @@ public final class Platform implements AutoCloseable {
     private final GuestLauncher launcher;
     private final Metrics metrics = new Metrics();
     private final Tracing tracing;
-    private final InstanceManager instances;
-    private final Restorer restorer;
+    final InstanceManager instances; // package-private for tests: the budget reserved now, pooled VMMs included
+    final Restorer restorer; // package-private for tests: awaitBackground (prefetches, pool refills)
     private final FunctionRegistry registry;
     private final Invoker invoker;
     private final Keeper keeper;
@@ -263,6 +263,11 @@ public final class Platform implements AutoCloseable {
         return registry.install(name, staging);
     }
 
+    /** Installs a fetch before its memory files have arrived; restores wait on {@code arriving} for their pages (docs/cluster.md). */
+    public PendingInstall installPending(String name, Path staging, dev.thaw.snapshot.Manifest manifest, dev.thaw.memory.PageAvailability arriving) {
+        return new PendingInstall(registry, name, manifest.snapshotId(), registry.installPending(name, staging, manifest, arriving));
+    }
+
     /** The snapshot directory of a deployed function (NOT_FOUND if none): what a cluster node serves to its peers. */
     public Path snapshotDir(String name) {
         return registry.get(name).snapshot().dir();
@@ -274,6 +279,7 @@ public final class Platform implements AutoCloseable {
      */
     public Path snapshotFile(String name, String file) {
         var snapshot = registry.get(name).snapshot();
+        if (snapshot.pending()) throw new ThawException(ThawException.Kind.CONFLICT, "snapshot_pending", name + "'s snapshot is still arriving here");
         if (!file.equals("manifest.json") && snapshot.manifest().file(file) == null) {
             throw ThawException.notFound("a snapshot has no file \"" + file + "\"");
         }

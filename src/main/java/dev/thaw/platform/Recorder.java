@@ -39,6 +39,7 @@ import java.util.Map;
  */
 final class Recorder {
     static final int SAMPLE_INTERVAL_MS = 4;
+    static final String DUMP_PROPERTY = "thaw.record.dump";
 
     /** Where a record's VMs run and the preload library is built. */
     record Setup(RecordMethod method, Path runDir, Path cacheDir) {}
@@ -63,6 +64,12 @@ final class Recorder {
         // The chosen method first: if the other one fails, the record is still made.
         List<RecordMethod> order = setup.method() == RecordMethod.UFFD
                 ? List.of(RecordMethod.UFFD, RecordMethod.PAGEMAP) : List.of(RecordMethod.PAGEMAP, RecordMethod.UFFD);
+        if (System.getProperty(DUMP_PROPERTY) != null) {
+            // A second uffd record of the same snapshot, not used: how much two runs of the record
+            // input differ, against which the two methods' difference can be read.
+            for (Path f : List.of(memory, vmstate, image.rootfs())) PageCache.drop(f);
+            throughPageServer(cfg, spec, launcher, timeout, calls, setup);
+        }
         IOException otherFailure = null;
         for (RecordMethod m : order) {
             for (Path f : List.of(memory, vmstate, image.rootfs())) PageCache.drop(f);
@@ -105,9 +112,12 @@ final class Recorder {
              Guest vm = launcher.launch(cfg, "r-" + Ids.shortId(), calls)) {
             if (vm.pid() < 0) throw new IOException("a userfaultfd record needs a VMM process; this guest has none");
             vm.loadState(timeout);
+            int loaded = server.log().size();
             vm.resume();
+            int resumed = server.log().size();
             invokeRecordInput(vm, spec);
             if (server.done().isCompletedExceptionally()) throw new IOException("the page server failed during the record");
+            dump(spec.name() + "-uffd-faults.txt", server.log().dump("loaded " + loaded + "\nresumed " + resumed + "\n"));
             return new Groups(server.log().groups(0, SAMPLE_INTERVAL_MS), restore.memoryMib() * 256L);
         }
     }
@@ -121,9 +131,28 @@ final class Recorder {
             try (WorkingSetSampler sampler = WorkingSetSampler.start(vm.pid(), cfg.memoryFile(), SAMPLE_INTERVAL_MS)) {
                 vm.resume();
                 invokeRecordInput(vm, spec);
-                return new Groups(sampler.finish(), sampler.totalPages());
+                List<BitSet> groups = sampler.finish();
+                StringBuilder b = new StringBuilder();
+                for (int g = 0; g < groups.size(); g++) groups.get(g).stream().forEach(page -> b.append(page).append('\n'));
+                dump(spec.name() + "-pagemap-pages.txt", b.toString());
+                return new Groups(groups, sampler.totalPages());
             }
         }
+    }
+
+    /**
+     * With {@code -Dthaw.record.dump=DIR} (a diagnostic, docs/results/2026-11-30-uffd/ws-compare):
+     * each record's pages go to DIR ({@code <fn>-uffd-faults[-N].txt}: the phase positions, then
+     * one fault a line; {@code <fn>-pagemap-pages.txt}: the pages in sample order), and a deploy
+     * takes an extra uffd record first, so the two methods can be compared with two runs of one.
+     */
+    private static void dump(String name, String text) throws IOException {
+        String dir = System.getProperty(DUMP_PROPERTY);
+        if (dir == null) return;
+        Path d = java.nio.file.Files.createDirectories(Path.of(dir));
+        Path f = d.resolve(name);
+        for (int i = 2; java.nio.file.Files.exists(f); i++) f = d.resolve(name.replace(".txt", "-" + i + ".txt"));
+        java.nio.file.Files.writeString(f, text);
     }
 
     /**

@@ -108,6 +108,22 @@ interface RestoreStrategy {
     RestoreStrategy UFFD = new UffdStrategy();
     RestoreStrategy THAW = new ThawStrategy();
 
+    /**
+     * The strategy for a restore of a snapshot whose memory is still arriving
+     * ({@code Snapshot.pending}): only a page server can wait for a page, so a mode that maps the
+     * file (vanilla, cached, reap-cache, faasnap) is served with {@code thaw} instead, with a
+     * warning, rather than waiting seconds for the whole file; {@code thaw} there installs from
+     * {@code ws.pages} (here already), so without one the restore falls back to {@code uffd}.
+     */
+    static RestoreStrategy forPending(RestoreStrategy asked, Deployed d, List<String> warnings) {
+        boolean wsPages = d.plan() != null && d.snapshot().has(Snapshot.WORKING_SET_PAGES);
+        if ((asked == THAW || asked == REAP) && wsPages || asked == UFFD) return asked;
+        RestoreStrategy used = wsPages ? THAW : UFFD;
+        warnings.add(d.name() + "'s snapshot is still arriving from a peer; restored with " + used.mode().id() + " (its page server waits for"
+                + " pages not yet here) instead of " + asked.mode().id());
+        return used;
+    }
+
     /** The strategy for a restoring mode. */
     static RestoreStrategy of(Mode mode) {
         return switch (mode) {

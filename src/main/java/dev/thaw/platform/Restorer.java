@@ -63,7 +63,11 @@ final class Restorer {
         Snapshot snap = d.snapshot();
         snap.verify();
         RestoreStrategy strategy = RestoreStrategy.of(mode);
-        if (!strategy.usable(d)) {
+        if (snap.pending()) {
+            strategy = RestoreStrategy.forPending(strategy, d, warnings);
+            metrics.increment("thaw_early_restores_total", "Restores started while the snapshot's memory was still arriving from a peer",
+                    Metrics.labels("function", d.name()));
+        } else if (!strategy.usable(d)) {
             warnings.add("no current working-set record for " + d.name() + "'s snapshot; restored with vanilla instead of " + mode.id());
             strategy = RestoreStrategy.VANILLA;
         }
@@ -73,8 +77,15 @@ final class Restorer {
         track(d.name(), attempt.background());
         VmmPool p = pool;
         VmmShape shape = VmmShape.of(img, m);
-        PooledVmm pooled = p != null && attempt.takesPooledVmm() ? p.take(shape) : null;
-        InstanceManager.Reservation reservation;
+        Room room;
+        try {
+            room = room(p, shape, m.memoryMib(), attempt.takesPooledVmm());
+        } catch (RuntimeException e) {
+            attempt.abandon();
+            throw e;
+        }
+        PooledVmm pooled = room.pooled();
+        InstanceManager.Reservation reservation = room.reservation();
         Guest guest;
         if (pooled != null) {
             try {
@@ -83,14 +94,13 @@ final class Restorer {
             } catch (RuntimeException e) {
                 attempt.abandon();
                 pooled.discard();
-                p.refill(shape);
+                track(d.name(), p.refill(shape));
                 throw e;
             }
             reservation = pooled.reservation();
             guest = pooled.guest();
             attempt = new Refilling(attempt, () -> track(d.name(), p.refill(shape)));
         } else {
-            reservation = instances.reserve(m.memoryMib());
             try {
                 VmConfig cfg = attempt.configure(VmConfig.restore(img, m.memoryMib(), m.vcpus(), Accel.valueOf(m.accel().toUpperCase()),
                         attempt.memoryFile(), snap.vmstateFile()), new RestoreStrategy.Host(config.runDir(), config.cacheDir()));
@@ -116,9 +126,33 @@ final class Restorer {
             return new Restore(inst, strategy.mode(), attempt);
         } catch (RuntimeException e) {
             instances.discard(inst);
-            if (pooled != null) p.refill(shape);
+            if (pooled != null) track(d.name(), p.refill(shape));
             throw e;
         }
+    }
+
+    /** What a restore runs in: a pooled VMM (holding its own budget), or a reservation for a QEMU of its own. */
+    private record Room(PooledVmm pooled, InstanceManager.Reservation reservation) {}
+
+    /**
+     * Finds a restore its VMM (docs/design.md §2, "Pre-started VMMs"). One that can use the pool
+     * takes a VMM of its shape if one waits; otherwise it reserves budget, and when that needs
+     * room it gives up pooled VMMs of other shapes, never one of its own (should one arrive
+     * meanwhile, from a refill, it takes that instead), before idle instances are evicted. One
+     * that cannot use the pool gives up VMMs of other shapes first and its own shape's last.
+     */
+    private Room room(VmmPool p, VmmShape shape, int memoryMib, boolean takesPooled) {
+        if (p == null) return new Room(null, instances.reserve(memoryMib));
+        if (!takesPooled) return new Room(null, instances.reserve(memoryMib, () -> p.giveUpOne(shape)));
+        PooledVmm vmm = p.take(shape);
+        while (vmm == null) {
+            InstanceManager.Reservation r = instances.tryReserve(memoryMib);
+            if (r != null) return new Room(null, r);
+            if (p.giveUpOther(shape)) continue;
+            if (!p.hasWaiting(shape)) return new Room(null, instances.reserve(memoryMib, () -> p.giveUpOther(shape)));
+            vmm = p.take(shape);
+        }
+        return new Room(vmm, null);
     }
 
     /** An attempt that took a pre-started VMM: once the reply is in, the pool starts its replacement (not beside the restore). */

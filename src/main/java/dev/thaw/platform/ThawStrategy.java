@@ -47,7 +47,7 @@ final class ThawStrategy extends UffdStrategy {
 
             @Override
             public boolean takesPooledVmm() {
-                return true;
+                return !d.snapshot().pending(); // a pooled page server reads without waiting: a snapshot still arriving starts its own
             }
 
             @Override

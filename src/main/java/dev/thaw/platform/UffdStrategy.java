@@ -91,7 +91,8 @@ class UffdStrategy implements RestoreStrategy {
         public VmConfig configure(VmConfig vm, Host host) {
             Path socket = host.runDir().resolve("uffd").resolve("s-" + Ids.shortId() + ".sock");
             try {
-                server = PageServer.start(socket, vm.memoryFile(), options());
+                // A snapshot still arriving (pending) makes a fault on a page not yet here wait for it.
+                server = PageServer.start(socket, vm.memoryFile(), options(), d.snapshot().availability());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start the page server of " + d.name(), e);
             }

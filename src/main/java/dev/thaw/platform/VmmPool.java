@@ -34,9 +34,14 @@ import java.util.concurrent.atomic.LongAdder;
  * (one instance, the shape's guest memory: its cgroup is sized for that, though it holds little
  * yet), taken with {@link InstanceManager#tryReserve}, so the pool never pushes an instance out
  * and never starts a VMM past {@code --max-instances} or the memory budget. When a restore needs
- * room, pooled VMMs are the first thing given up ({@link #giveUpOne}, the manager's hook), before
- * any idle instance. A taken VMM becomes that restore's instance with its reservation and never
- * comes back: one snapshot per QEMU, ever.
+ * room, pooled VMMs are the first thing given up, before any idle instance, and which ones is
+ * decided by the restore's shape: a restore that can use the pool takes a VMM of its shape
+ * instead of making room, and gives up only VMMs of other shapes ({@link #giveUpOther}; giving
+ * up its own and then starting a QEMU itself would waste both); one that cannot (other modes)
+ * gives up other shapes first and its own last ({@link #giveUpOne(VmmShape)}), since the
+ * function being restored is the active one and its next warm miss wants that VMM. A taken VMM
+ * becomes that restore's instance with its reservation and never comes back: one snapshot per
+ * QEMU, ever.
  *
  * <p>Refills run on {@code refills} (virtual threads in the daemon, the caller's thread in tests):
  * after each take once the restore's reply is in (a start beside the restore would slow it on a
@@ -145,17 +150,40 @@ final class VmmPool implements AutoCloseable {
         for (VmmShape s : keep) refill(s);
     }
 
-    /** Gives up the longest-waiting pooled VMM of any shape, to make room for a restore; false when there is none. */
+    /** Gives up a pooled VMM of any shape, to make room (the manager's default hook); false when there is none. */
     boolean giveUpOne() {
-        for (Deque<PooledVmm> q : ready.values()) {
-            PooledVmm vmm = q.pollLast();
-            if (vmm != null) {
-                givenUp.increment();
-                vmm.discard();
-                return true;
-            }
+        return giveUpOne(null);
+    }
+
+    /**
+     * Gives up one pooled VMM to make room for a restore of shape {@code spare}: one of another
+     * shape if any waits, {@code spare}'s own only when nothing else is left; false when the pool
+     * is empty.
+     */
+    boolean giveUpOne(VmmShape spare) {
+        return giveUp(spare, true);
+    }
+
+    /** As {@link #giveUpOne(VmmShape)}, but never one of {@code keep}'s shape (a restore that would rather take it). */
+    boolean giveUpOther(VmmShape keep) {
+        return giveUp(keep, false);
+    }
+
+    private boolean giveUp(VmmShape spare, boolean spareLast) {
+        for (var e : ready.entrySet()) {
+            if (e.getKey().equals(spare)) continue;
+            if (discardNewest(e.getValue())) return true;
         }
-        return false;
+        return spare != null && spareLast && discardNewest(ready.get(spare));
+    }
+
+    /** The most recently started goes first, as from a stack: the one next in line for a take stays. */
+    private boolean discardNewest(Deque<PooledVmm> q) {
+        PooledVmm vmm = q == null ? null : q.pollLast();
+        if (vmm == null) return false;
+        givenUp.increment();
+        vmm.discard();
+        return true;
     }
 
     private void fill(VmmShape shape) {
@@ -211,6 +239,12 @@ final class VmmPool implements AutoCloseable {
             if (vmm == null) return;
             vmm.discard();
         }
+    }
+
+    /** Whether a VMM of {@code shape} waits now. */
+    boolean hasWaiting(VmmShape shape) {
+        Deque<PooledVmm> q = ready.get(shape);
+        return q != null && !q.isEmpty();
     }
 
     /** VMMs waiting now, over every shape. */

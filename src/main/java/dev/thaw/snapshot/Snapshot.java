@@ -1,6 +1,7 @@
 package dev.thaw.snapshot;
 
 import dev.thaw.common.Json;
+import dev.thaw.memory.PageAvailability;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,10 +36,44 @@ public final class Snapshot {
     private final Path dir;
     private final Manifest manifest;
     private final Map<String, String> verifiedStamp = new ConcurrentHashMap<>();
+    /** Non-null while the snapshot's memory files are still arriving from a peer. */
+    private final PageAvailability arriving;
 
-    private Snapshot(Path dir, Manifest manifest) {
+    private Snapshot(Path dir, Manifest manifest, PageAvailability arriving) {
         this.dir = dir;
         this.manifest = manifest;
+        this.arriving = arriving;
+    }
+
+    /**
+     * A snapshot whose memory files are still being fetched (docs/cluster.md, early restore):
+     * every other file is here and was checked against {@code manifest} as it arrived;
+     * {@code memory.sparse} has its full size and its pages become readable as {@code arriving}
+     * says, each verified against its chunk checksum first. Only a userfaultfd restore can use it
+     * (it reads pages itself and can wait for them); {@link #verify} skips the memory files, and
+     * {@link #memoryFile} is {@code memory.sparse} (the same bytes, zero pages as holes).
+     */
+    public static Snapshot pending(Path dir, Manifest manifest, PageAvailability arriving) {
+        if (manifest.file(SPARSE_MEMORY) == null || manifest.file(SPARSE_MEMORY).chunks() == null) {
+            throw new IllegalArgumentException("an early restore needs a memory.sparse with per-chunk checksums");
+        }
+        Snapshot s = new Snapshot(dir, manifest, java.util.Objects.requireNonNull(arriving));
+        s.trustCurrentFiles();
+        return s;
+    }
+
+    /** Whether the memory files are still arriving ({@link #pending}). */
+    public boolean pending() {
+        return arriving != null;
+    }
+
+    /** What a page server must wait on before reading the memory file: {@link PageAvailability#COMPLETE} unless pending. */
+    public PageAvailability availability() {
+        return arriving == null ? PageAvailability.COMPLETE : arriving;
+    }
+
+    private boolean arrivingFile(String name) {
+        return arriving != null && (name.equals(MEMORY) || name.equals(SPARSE_MEMORY));
     }
 
     /** Opens a snapshot directory; throws if its manifest is missing or unreadable. */
@@ -49,7 +84,7 @@ public final class Snapshot {
             if (manifest.version() != Manifest.VERSION) {
                 throw new SnapshotCorruptException(m + ": unsupported manifest version " + manifest.version());
             }
-            return new Snapshot(dir, manifest);
+            return new Snapshot(dir, manifest, null);
         } catch (IOException e) {
             throw new SnapshotCorruptException("cannot read " + m + ": " + e.getMessage());
         }
@@ -73,8 +108,9 @@ public final class Snapshot {
         return manifest;
     }
 
+    /** The memory file: {@code memory}, or while pending {@code memory.sparse}, which is what arrives first. */
     public Path memoryFile() {
-        return dir.resolve(MEMORY);
+        return dir.resolve(arriving != null ? SPARSE_MEMORY : MEMORY);
     }
 
     public Path sparseMemoryFile() {
@@ -89,17 +125,19 @@ public final class Snapshot {
         return dir.resolve(VMSTATE);
     }
 
-    /** Every file of the snapshot, for page-cache control. */
+    /** Every file of the snapshot, for page-cache control (while pending, those already here). */
     public java.util.List<Path> files() {
-        return manifest.files().stream().map(f -> dir.resolve(f.name())).toList();
+        return manifest.files().stream().filter(f -> !arrivingFile(f.name())).map(f -> dir.resolve(f.name())).toList();
     }
 
     /**
      * Checks every file against the manifest: size and stamp always, CRC32C when the file changed
      * since it was last verified. Throws {@link SnapshotCorruptException} naming the bad file.
+     * While pending, the memory files are skipped: they are checked chunk by chunk as they arrive.
      */
     public void verify() {
         for (Manifest.FileEntry f : manifest.files()) {
+            if (arrivingFile(f.name())) continue;
             Path p = dir.resolve(f.name());
             BasicFileAttributes a;
             try {
@@ -123,6 +161,7 @@ public final class Snapshot {
     /** Records the files' current stamps as verified: used right after their checksums were computed. */
     void trustCurrentFiles() {
         for (Manifest.FileEntry f : manifest.files()) {
+            if (arrivingFile(f.name())) continue;
             try {
                 BasicFileAttributes a = Files.readAttributes(dir.resolve(f.name()), BasicFileAttributes.class);
                 verifiedStamp.put(f.name(), a.size() + "@" + a.lastModifiedTime().toMillis());

@@ -26,6 +26,9 @@ public final class SnapshotWriter {
     public static final List<String> FILES = List.of(Snapshot.VMSTATE, Snapshot.MEMORY, Snapshot.WORKING_SET, Snapshot.SPARSE_MEMORY,
             Snapshot.WORKING_SET_PAGES);
 
+    /** Files whose manifest entry carries per-chunk checksums: the memory files a fetching node may restore from early. */
+    static final List<String> CHUNKED = List.of(Snapshot.MEMORY, Snapshot.SPARSE_MEMORY);
+
     private SnapshotWriter() {}
 
     public static String newId() {
@@ -39,7 +42,12 @@ public final class SnapshotWriter {
                 Path p = dir.resolve(name);
                 if (!Files.exists(p)) continue;
                 fsync(p);
-                entries.add(new Manifest.FileEntry(name, Files.size(p), Snapshot.crc32c(p)));
+                if (CHUNKED.contains(name)) { // one read for both: the whole file's CRC and its chunks' (early restores)
+                    Checksums.Sums sums = Checksums.of(p, Checksums.CHUNK);
+                    entries.add(new Manifest.FileEntry(name, Files.size(p), sums.whole(), sums.chunks()));
+                } else {
+                    entries.add(new Manifest.FileEntry(name, Files.size(p), Snapshot.crc32c(p)));
+                }
             }
             Manifest m = new Manifest(Manifest.VERSION, function, snapshotId, Instant.now().toString(),
                     image.key(), image.kernelRelease(),

@@ -166,11 +166,12 @@ class BenchRunnerTest {
     }
 
     @Test
-    void restoringModesTakeTurnsRunByRunAndWarmRunsComeLast() {
-        FakeDaemon d = new FakeDaemon(Set.of("vanilla", "faasnap", "warm"), true, snapshots);
+    void restoringModesTakeTurnsRunByRunBackwardsEveryOtherRunAndWarmRunsComeLast() {
+        FakeDaemon d = new FakeDaemon(Set.of("vanilla", "faasnap", "reap", "warm"), true, snapshots);
         BenchRunner.Outcome o = run(d, """
-                {"functions": ["hello"], "modes": ["warm", "vanilla", "faasnap"], "runs": 2}""");
-        assertEquals(List.of("vanilla 1", "faasnap 1", "vanilla 2", "faasnap 2", "warm 1", "warm 2"),
+                {"functions": ["hello"], "modes": ["warm", "vanilla", "reap", "faasnap"], "runs": 3}""");
+        assertEquals(List.of("vanilla 1", "reap 1", "faasnap 1", "faasnap 2", "reap 2", "vanilla 2",
+                        "vanilla 3", "reap 3", "faasnap 3", "warm 1", "warm 2", "warm 3"),
                 o.invocations().stream().map(i -> i.mode() + " " + i.run()).toList());
     }
 

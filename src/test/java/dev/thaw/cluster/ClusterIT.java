@@ -41,7 +41,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * on all three. A fourth node joins after the deploy and fetches the snapshot from a peer, whose
  * first answer for {@code memory.sparse} to it has a byte flipped (the testing-only
  * {@code -Dthaw.testing.corrupt-fetch}): it must detect the mismatch, fetch the file again and
- * serve the same snapshot (not a re-recorded one). One etcd member killed changes nothing. A slow
+ * serve the same snapshot (not a re-recorded one); its transfers are also slowed (testing-only
+ * {@code -Dthaw.testing.throttle-fetch}) so that its first call, answered from an early install,
+ * can be seen to come before its fetch completed. One etcd member killed changes nothing. A slow
  * call in flight through the gateway when its node is SIGKILLed answers 502 and runs nowhere
  * else; the next calls succeed elsewhere and the node leaves within its lease TTL. Slow (two to
  * three minutes on two cores): run it alone, {@code mvn test -Dtest=ClusterIT}.
@@ -52,6 +54,8 @@ class ClusterIT {
     static final int TTL = 5;
     static final int NODE_PORT = 17020; // n<i> listens on NODE_PORT + i; this helper's ports are 17000-17099
     static final String CORRUPT = "-Dthaw.testing.corrupt-fetch=n4:memory.sparse";
+    /** Snapshot files sent to n4 at 8 MiB/s (testing-only), so its first call can be seen to come before its fetch completes. */
+    static final String THROTTLE = "-Dthaw.testing.throttle-fetch=n4:8";
     static final Pattern COUNTER = Pattern.compile("^(thaw_[a-z_]+)\\{([^}]*)} ([0-9.eE+]+)$", Pattern.MULTILINE);
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     final Map<String, Process> procs = new LinkedHashMap<>();
@@ -74,7 +78,7 @@ class ClusterIT {
     /** Starts node n{@code i}; every node would corrupt its first memory.sparse answer to n4 (testing-only property). */
     void node(int i) throws IOException {
         int port = NODE_PORT + i;
-        spawn("n" + i, List.of(CORRUPT), "serve", "--port", Integer.toString(port), "--data-dir", dir.resolve("n" + i).toString(),
+        spawn("n" + i, List.of(CORRUPT, THROTTLE), "serve", "--port", Integer.toString(port), "--data-dir", dir.resolve("n" + i).toString(),
                 "--accel", "tcg", "--cluster", etcd.endpoints(), "--node-name", "n" + i, "--advertise", url(i),
                 "--lease-ttl", Integer.toString(TTL), "--idle-timeout", "600");
     }
@@ -144,6 +148,16 @@ class ClusterIT {
         return Double.NaN;
     }
 
+    /** A gauge of node {@code node}, or 0 while it does not answer or has no such series yet. */
+    double stamp(int node, String name) {
+        try {
+            double v = gauge(node, name);
+            return Double.isNaN(v) ? 0 : v;
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
     /** Waits for other processes (VM boots, leases): polled, since their clocks are not ours to drive. */
     void await(String what, Duration limit, BooleanSupplier done) throws Exception {
         long deadline = System.nanoTime() + limit.toNanos();
@@ -180,6 +194,13 @@ class ClusterIT {
         assertEquals(201, deployed.statusCode(), deployed.body());
         String snap = Json.parse(deployed.body()).path("snapshot").path("snapshotId").asText();
         node(4); // joins late: it can only fetch the snapshot, never having seen the deploy
+        // n4 installs hello early, once every file but the memory files has arrived and passed its checksum, and
+        // answers a call while memory.sparse is still arriving (8 MiB/s): faults wait for verified chunks.
+        await("n4 installs hello early", Duration.ofSeconds(180), () -> stamp(4, "thaw_snapshot_fetch_early_ms") > 0);
+        HttpResponse<String> early = invoke(url(4));
+        long earlyReplyMs = System.currentTimeMillis();
+        assertEquals(200, early.statusCode(), early.body());
+        assertEquals("hello, cluster", Json.parse(early.body()).path("result").path("greeting").asText());
         await("n1-n3 hold snapshot " + snap, Duration.ofSeconds(180), () -> holds("n1", snap) && holds("n2", snap) && holds("n3", snap));
 
         Set<String> served = new HashSet<>();
@@ -197,6 +218,13 @@ class ClusterIT {
         assertEquals(1.0, counter(4, "thaw_snapshot_fetches_total"), "n4 fetched hello once");
         assertTrue(counter(4, "thaw_snapshot_fetch_retries_total") >= 1, "n4 detected the flipped byte and fetched memory.sparse again");
         assertTrue(Files.readString(dir.resolve("n4.log")).contains("fails its checksum"), "the mismatch is logged");
+        double started = gauge(4, "thaw_snapshot_fetch_started_ms"), installed = gauge(4, "thaw_snapshot_fetch_installed_ms");
+        double earlyAt = gauge(4, "thaw_snapshot_fetch_early_ms");
+        assertTrue(earlyReplyMs < installed, "n4's first call was answered " + Math.round(installed - earlyReplyMs)
+                + " ms before its fetch completed, not after it");
+        assertTrue(counter(4, "thaw_early_restores_total") >= 1, "n4 restored hello while its memory arrived");
+        System.out.printf("n4's fetch: installed early after %d ms, first call answered after %d ms, complete after %d ms%n",
+                Math.round(earlyAt - started), Math.round(earlyReplyMs - started), Math.round(installed - started));
         System.out.println("n4 fetched hello with " + counter(4, "thaw_snapshot_fetch_retries_total") + " checksum refetch(es) in "
                 + Math.round(gauge(4, "thaw_snapshot_fetch_installed_ms") - gauge(4, "thaw_snapshot_fetch_started_ms")) + " ms");
         HttpResponse<String> direct = invoke(url(4));

@@ -189,4 +189,50 @@ class ClusterTest {
         a.agent().tick(System.nanoTime() + Duration.ofSeconds(10).toNanos());
         assertNotNull(etcd.get(Etcd.NODES + "a"), "registered again");
     }
+
+    /**
+     * Gives a's deployment of {@code name} a working-set record and a memory.sparse with chunk
+     * sums, as a current deploy on a real VM has (the fake deploy records nothing), and installs
+     * it in place under the same snapshot id.
+     */
+    void recordOnA(String name) throws Exception {
+        a.fake().deploy(name);
+        java.nio.file.Path live = a.fake().platform.snapshotDir(name).getParent();
+        java.nio.file.Path staging = a.fake().platform.newStaging(name);
+        try (var paths = java.nio.file.Files.walk(live)) {
+            for (java.nio.file.Path p : paths.toList()) {
+                java.nio.file.Path t = staging.resolve(live.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) java.nio.file.Files.createDirectories(t); else java.nio.file.Files.copy(p, t);
+            }
+        }
+        java.nio.file.Path snap = staging.resolve("snapshot");
+        var m = dev.thaw.snapshot.Snapshot.open(snap).manifest();
+        java.util.BitSet group = new java.util.BitSet();
+        group.set(0, 4);
+        java.util.BitSet zero = new java.util.BitSet();
+        zero.set(8, 16);
+        dev.thaw.memory.WorkingSet.of(m.snapshotId(), 16, 4, java.util.List.of(group), zero).write(snap.resolve("ws.json"));
+        dev.thaw.memory.Prefetcher.writeSparseCopy(snap.resolve("memory"), snap.resolve("memory.sparse"), zero);
+        dev.thaw.snapshot.SnapshotWriter.seal(snap, m.snapshotId(), name, a.fake().image, dev.thaw.vm.VmConfig.boot(a.fake().image,
+                m.machine().memoryMib(), m.machine().vcpus(), dev.thaw.vm.Accel.TCG, snap.resolve("memory")));
+        a.fake().platform.install(name, staging);
+    }
+
+    @Test
+    void aFetchingNodeInstallsEarlyAndIsInStepOnceComplete() throws Exception {
+        recordOnA("hello");
+        String snap = a.fake().platform.function("hello").snapshot().snapshotId();
+        assertNotNull(a.fake().platform.function("hello").snapshot().file("memory.sparse").chunks(), "sealed with chunk sums");
+        tickBoth();
+        String metrics = b.fake().platform.metrics().render();
+        assertTrue(metrics.contains("thaw_snapshot_fetch_early_ms{function=\"hello\"}"), "b installed hello early: " + metrics);
+        assertTrue(metrics.contains("thaw_snapshot_fetch_installed_ms{function=\"hello\"}"), "and completed the fetch");
+        assertEquals(snap, b.fake().platform.function("hello").snapshot().snapshotId());
+        assertEquals(snap, Records.read(etcd.get(Etcd.NODES + "b"), NodeInfo.class).load("hello").snapshotId(),
+                "complete: b offers the snapshot to peers");
+        assertEquals(snap, Records.read(etcd.get(Etcd.FUNCTIONS + "hello"), FunctionRecord.class).snapshotId(), "registry untouched");
+        assertEquals("a", Records.read(etcd.get(Etcd.FUNCTIONS + "hello"), FunctionRecord.class).origin(), "b announced nothing");
+        b.fake().platform.snapshotFile("hello", "memory"); // complete, not pending
+        assertEquals(200, post(b.api().url() + "/functions/hello/invoke?mode=vanilla", "{}").statusCode());
+    }
 }

@@ -177,4 +177,123 @@ class SnapshotFetcherTest {
         IOException e = assertThrows(IOException.class, () -> progress[0].await(0, 4096));
         assertTrue(e.getMessage().contains("checksum"), e.getMessage());
     }
+
+    /** A peer snapshot as a current deploy writes it: vmstate, ws.json, memory and memory.sparse with per-chunk checksums. */
+    void writeChunkedPeer() throws IOException {
+        writePeer();
+        Files.copy(peer.resolve("memory"), peer.resolve("memory.sparse"));
+        Files.writeString(peer.resolve("ws.json"), "{\"version\": 1, \"snapshot_id\": \"snap-1\", \"total_pages\": 5120, "
+                + "\"sample_interval_ms\": 4, \"groups\": [[{\"start\": 2304, \"count\": 8}]], \"zero_pages\": []}");
+        List<Manifest.FileEntry> files = new ArrayList<>();
+        for (String f : List.of("vmstate", "ws.json")) {
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), SnapshotFetcher.crc32c(peer.resolve(f))));
+        }
+        for (String f : List.of("memory", "memory.sparse")) {
+            var sums = dev.thaw.snapshot.Checksums.of(peer.resolve(f), 1 << 20);
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), sums.whole(), sums.chunks()));
+        }
+        Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(new Manifest(1, "hello", "snap-1", "now", "key",
+                "6.1", new Manifest.Machine("microvm", 20, 1, "tcg"), files)));
+    }
+
+    /** A source that flips one bit of memory.sparse at 9 MiB + 5 in its first {@code corrupt} answers holding it. */
+    SnapshotFetcher.Source sparseSource(int corrupt, java.util.function.Consumer<Long> onRead) {
+        int[] left = {corrupt};
+        return (function, file, offset, length) -> {
+            reads.add(file + "@" + offset + "+" + length);
+            if (onRead != null && file.equals("memory.sparse")) onRead.accept(offset);
+            byte[] all = Files.readAllBytes(peer.resolve(file));
+            byte[] piece = Arrays.copyOfRange(all, (int) offset, (int) Math.min(all.length, offset + length));
+            long bad = (9 << 20) + 5;
+            if (file.equals("memory.sparse") && offset <= bad && offset + piece.length > bad && left[0]-- > 0) piece[(int) (bad - offset)] ^= 1;
+            return piece;
+        };
+    }
+
+    @Test
+    void aCorruptedChunkIsRefetchedAloneNotTheWholeFile() throws IOException {
+        writeChunkedPeer();
+        SnapshotFetcher.Result r = new SnapshotFetcher(sparseSource(1, null), SnapshotFetcher.Order.WHOLE_FILE)
+                .fetch("hello", "snap-1", root.resolve("got"));
+        assertEquals(1, r.refetches());
+        List<String> sparse = reads.stream().filter(s -> s.startsWith("memory.sparse@")).toList();
+        assertEquals(List.of("memory.sparse@0+" + (8 << 20), "memory.sparse@" + (8 << 20) + "+" + (8 << 20),
+                "memory.sparse@" + (9 << 20) + "+" + (1 << 20), "memory.sparse@" + (16 << 20) + "+" + (4 << 20)), sparse,
+                "three 8 MiB requests, the bad chunk fetched again alone right after its request");
+        assertTrue(reads.stream().noneMatch(s -> s.startsWith("memory@")), "memory is copied from the sparse twin: " + reads);
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory.sparse")));
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(root.resolve("got/memory")));
+    }
+
+    @Test
+    void aReaderOfAnEarlyInstallNeverSeesACorruptChunk() throws Exception {
+        writeChunkedPeer();
+        Path moved = root.resolve("installed");
+        dev.thaw.memory.FetchProgress[] progress = new dev.thaw.memory.FetchProgress[1];
+        List<String> atInstall = new ArrayList<>();
+        byte[][] seen = new byte[1][];
+        Thread[] reader = new Thread[1];
+        SnapshotFetcher.Result r = new SnapshotFetcher(sparseSource(1, null)).fetchEarly("hello", "snap-1", root.resolve("got"),
+                (m, dir, p) -> {
+                    try (var files = Files.list(dir)) {
+                        files.forEach(f -> atInstall.add(f.getFileName().toString()));
+                    }
+                    Files.move(dir, moved);
+                    progress[0] = p;
+                    // a restore faulting on the corrupted page while the file arrives
+                    reader[0] = Thread.ofPlatform().start(() -> {
+                        try {
+                            p.await((9 << 20), 4096);
+                            try (var ch = java.nio.channels.FileChannel.open(moved.resolve("memory.sparse"))) {
+                                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096);
+                                ch.read(b, 9 << 20);
+                                seen[0] = b.array();
+                            }
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    return moved;
+                });
+        reader[0].join();
+        java.util.Collections.sort(atInstall);
+        assertEquals(List.of("memory.sparse", "vmstate", "ws.json"), atInstall, "everything but the memory files, and the sized memory.sparse");
+        assertEquals(1, r.refetches());
+        assertTrue(progress[0].complete());
+        assertArrayEquals(Arrays.copyOfRange(Files.readAllBytes(peer.resolve("memory")), 9 << 20, (9 << 20) + 4096), seen[0],
+                "the reader saw the verified page, not the flipped bit");
+        assertTrue(Files.exists(moved.resolve("manifest.json")));
+        assertArrayEquals(Files.readAllBytes(peer.resolve("memory")), Files.readAllBytes(moved.resolve("memory")));
+    }
+
+    @Test
+    void aChunkThatStaysCorruptFailsTheFetchAndItsEarlyReaders() throws IOException {
+        writeChunkedPeer();
+        dev.thaw.memory.FetchProgress[] progress = new dev.thaw.memory.FetchProgress[1];
+        IOException e = assertThrows(IOException.class, () -> new SnapshotFetcher(sparseSource(99, null)).fetchEarly("hello", "snap-1",
+                root.resolve("got"), (m, dir, p) -> {
+                    progress[0] = p;
+                    return dir;
+                }));
+        assertTrue(e.getMessage().contains("chunk 9"), e.getMessage());
+        IOException waiter = assertThrows(IOException.class, () -> progress[0].await(9 << 20, 4096));
+        assertTrue(waiter.getMessage().contains("fetch"), waiter.getMessage());
+    }
+
+    @Test
+    void aDemandedChunkComesBeforeThePlannedOrder() throws IOException {
+        writeChunkedPeer();
+        dev.thaw.memory.FetchProgress[] progress = new dev.thaw.memory.FetchProgress[1];
+        SnapshotFetcher.Source src = sparseSource(0, offset -> {
+            if (offset == 0 && progress[0] != null) progress[0].demand(17L << 20, 4096); // a fault on 17 MiB while the first piece arrives
+        });
+        new SnapshotFetcher(src, SnapshotFetcher.Order.WHOLE_FILE).fetchEarly("hello", "snap-1", root.resolve("got"), (m, dir, p) -> {
+            progress[0] = p;
+            return dir;
+        });
+        List<String> sparse = reads.stream().filter(s -> s.startsWith("memory.sparse@")).toList();
+        assertEquals(List.of("memory.sparse@0+" + (2 << 20), "memory.sparse@" + (17 << 20) + "+" + (1 << 20)), sparse.subList(0, 2),
+                "2 MiB requests while watched, and the demanded chunk next: " + sparse);
+        assertTrue(progress[0].complete());
+    }
 }

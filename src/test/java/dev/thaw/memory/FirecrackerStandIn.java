@@ -18,14 +18,15 @@ import java.nio.file.Path;
  * memory in MISSING mode, connects to the handler's socket and sends, in one sendmsg, the region
  * list as serde_json writes it (compact, fields in declaration order) with the userfaultfd as
  * SCM_RIGHTS; then closes its own copy of the descriptor, as Firecracker drops its socket.
- * Touching {@link #memory()} afterwards faults into the page server, like a guest would.
+ * Touching {@link #memory()} afterwards faults into the page server, like a guest would. The fake
+ * launcher's guests use it as their VMM's memory when a restore serves it over userfaultfd.
  */
-final class FirecrackerStandIn implements AutoCloseable {
+public final class FirecrackerStandIn implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment memory;
     private final byte[] sent;
 
-    FirecrackerStandIn(Path socket, long bytes, long offset) throws IOException {
+    public FirecrackerStandIn(Path socket, long bytes, long offset) throws IOException {
         memory = Native.mmapAnonymous(arena, bytes, Native.PROT_READ | Native.PROT_WRITE);
         try (Native.Fd uffd = Userfaultfd.create()) {
             Userfaultfd.register(uffd, memory);
@@ -43,7 +44,7 @@ final class FirecrackerStandIn implements AutoCloseable {
                 + ",\"page_size\":" + pageSize + "}]";
     }
 
-    MemorySegment memory() {
+    public MemorySegment memory() {
         return memory;
     }
 

@@ -6,6 +6,9 @@ import dev.thaw.vm.FakeGuest;
 import dev.thaw.vm.FakeLauncher;
 import dev.thaw.vm.VmConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import dev.thaw.memory.PageAvailability;
+import dev.thaw.memory.PageServer;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,10 +41,22 @@ class VmmPoolTest {
         return new InstanceManager(new Limits(maxInstances, memoryMib, 2, 4, Duration.ofSeconds(5)), new Metrics(), ticker);
     }
 
+    @TempDir
+    Path tmp;
+
+    /** A real page server awaiting each fake VMM's handshake over a real userfaultfd (FakeGuest sends it). */
     private VmmPool pool(InstanceManager instances, int perShape) {
-        VmmPool.Handover fake = shape -> new VmmPool.Handover.Opened(VmConfig.pooled(shape.image(), shape.memoryMib(), shape.vcpus(),
-                shape.accel(), Path.of("/run/pool/memory"), new VmConfig.Uffd(Path.of("/lib/preload.so"), Path.of("/run/p.sock"))), null);
-        VmmPool pool = new VmmPool(launcher, instances, fake, Runnable::run, perShape);
+        VmmPool.Handover handover = shape -> {
+            Path placeholder = tmp.resolve("memory-" + shape.memoryMib() + "M");
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(placeholder.toFile(), "rw")) {
+                f.setLength((long) shape.memoryMib() << 20);
+            }
+            Path socket = tmp.resolve("p-" + Ids.shortId() + ".sock");
+            PageServer server = PageServer.awaitVmm(socket, (long) shape.memoryMib() << 20, PageServer.Options.DEFAULT, PageAvailability.COMPLETE);
+            return new VmmPool.Handover.Opened(VmConfig.pooled(shape.image(), shape.memoryMib(), shape.vcpus(), shape.accel(),
+                    placeholder, new VmConfig.Uffd(Path.of("/lib/preload.so"), socket)), server);
+        };
+        VmmPool pool = new VmmPool(launcher, instances, handover, Runnable::run, perShape);
         instances.onNeedRoom(pool::giveUpOne);
         return pool;
     }

@@ -3,6 +3,7 @@ package dev.thaw.vm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.common.Json;
+import dev.thaw.memory.FirecrackerStandIn;
 import dev.thaw.memory.ProcessStats;
 
 import java.io.IOException;
@@ -32,6 +33,7 @@ public final class FakeGuest implements Guest {
     private volatile boolean closed;
     private final AtomicInteger requests = new AtomicInteger();
     private final java.util.List<ObjectNode> invokes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final FirecrackerStandIn memory;
 
     FakeGuest(FakeLauncher launcher, String id, VmConfig config, CallHandler calls) {
         this.launcher = launcher;
@@ -42,6 +44,26 @@ public final class FakeGuest implements Guest {
         if (config.memoryFile() != null && config.sharedMemory()) {
             write(config.memoryFile(), new byte[64 * 1024]);
         }
+        this.memory = config.uffd() != null ? handOverMemory(config) : null;
+    }
+
+    /**
+     * What thaw's preload does in QEMU: guest RAM (the size of the file QEMU would have mapped: the
+     * snapshot's memory file, or a pooled VMM's placeholder) becomes anonymous memory behind a
+     * real userfaultfd, handed to the page server on the config's socket with Firecracker's
+     * handshake. So a fake restore over userfaultfd runs the real page server, bind and install.
+     */
+    private static FirecrackerStandIn handOverMemory(VmConfig config) {
+        try {
+            return new FirecrackerStandIn(config.uffd().socket(), Files.size(config.memoryFile()), 0);
+        } catch (IOException e) {
+            throw new VmException("the fake VMM could not hand over its memory: " + e.getMessage(), e);
+        }
+    }
+
+    /** The guest RAM a page server serves (null unless the VM runs over userfaultfd). */
+    public java.lang.foreign.MemorySegment memory() {
+        return memory == null ? null : memory.memory();
     }
 
     @Override
@@ -195,7 +217,11 @@ public final class FakeGuest implements Guest {
 
     @Override
     public void close() {
+        if (closed) return;
         closed = true;
+        // Unmapping guest RAM while a page server still copies into it is the same race as a QEMU
+        // killed mid-install, which the server survives (it sees ENOENT/EFAULT and ends).
+        if (memory != null) memory.close();
     }
 
     private void check() {
