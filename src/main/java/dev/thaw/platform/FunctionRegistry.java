@@ -246,8 +246,8 @@ final class FunctionRegistry {
         ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
         lock.lock();
         try {
-            Deployed d = functions.get(name);
-            if (d == null || !d.snapshot().pending() || !d.snapshot().manifest().snapshotId().equals(snapshotId)) return false;
+            Deployed d = pending(name, snapshotId);
+            if (d == null) return false;
             Files.deleteIfExists(d.dir().resolve(FETCHING));
             functions.put(name, Deployed.openSealed(d.dir())); // the fetch checked every file; running instances keep their page servers
             return true;
@@ -258,13 +258,19 @@ final class FunctionRegistry {
         }
     }
 
+    /** {@code name}'s deployment if it is still the pending one of {@code snapshotId}, else null (replaced, deleted or complete). */
+    private Deployed pending(String name, String snapshotId) {
+        Deployed d = functions.get(name);
+        return d != null && d.snapshot().pending() && d.snapshot().manifest().snapshotId().equals(snapshotId) ? d : null;
+    }
+
     /** The fetch of a pending deployment failed for good: its instances stop, its directory goes. */
     void abandonPending(String name, String snapshotId) {
         ReentrantLock lock = deployLocks.computeIfAbsent(name, k -> new ReentrantLock());
         lock.lock();
         try {
-            Deployed d = functions.get(name);
-            if (d == null || !d.snapshot().pending() || !d.snapshot().manifest().snapshotId().equals(snapshotId)) return;
+            Deployed d = pending(name, snapshotId);
+            if (d == null) return;
             functions.remove(name);
             instances.stopAll(name);
             FileTrees.delete(d.dir());
