@@ -59,6 +59,17 @@ def metrics(port):
     return out
 
 
+def stop(procs):
+    """Stops the started processes, newest first: SIGTERM, then SIGKILL after 20 s."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -159,12 +170,7 @@ def main():
         print(f"paired ratio of complete, ws-first / whole-file: {summary['paired_ratio_complete_ws_over_whole']:.3f}")
         print(f"load average at the end: {os.getloadavg()}")
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 if __name__ == "__main__":

@@ -75,13 +75,7 @@ def main():
                "n2_functions_dir": left, "n2_qemu_left": qemu, "load_end": os.getloadavg()}
         print(json.dumps(out, indent=1))
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        fr.stop(procs)
 
 
 if __name__ == "__main__":

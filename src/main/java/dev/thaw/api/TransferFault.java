@@ -35,13 +35,23 @@ final class TransferFault {
 
     static TransferFault parse(String value) {
         if (value == null) return null;
-        String[] parts = value.split(":", -1);
-        if (parts.length != 2 || !parts[0].matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}") || !parts[1].matches("[A-Za-z0-9_.-]+")) {
-            throw new IllegalArgumentException("-D" + PROPERTY + " must be NODE:FILE (e.g. n4:memory.sparse), got \"" + value + "\"");
-        }
+        String[] parts = nodeAnd(PROPERTY, value, "[A-Za-z0-9_.-]+", "NODE:FILE (e.g. n4:memory.sparse)");
         LOG.log(System.Logger.Level.WARNING, "TESTING ONLY: -D" + PROPERTY + "=" + value + " is set: one answer for "
                 + parts[1] + " to node " + parts[0] + " will have a byte flipped");
         return new TransferFault(parts[0], parts[1]);
+    }
+
+    /**
+     * {@code value} of a testing-only property {@code NODE:X} split in two, strictly: NODE a node
+     * name, X matching {@code second}; else an {@link IllegalArgumentException} naming the
+     * property and {@code usage} (which stops the daemon).
+     */
+    static String[] nodeAnd(String property, String value, String second, String usage) {
+        String[] parts = value.split(":", -1);
+        if (parts.length != 2 || !parts[0].matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}") || !parts[1].matches(second)) {
+            throw new IllegalArgumentException("-D" + property + " must be " + usage + ", got \"" + value + "\"");
+        }
+        return parts;
     }
 
     /** Flips a byte of {@code body} in place if this is the answer to corrupt; true if it did. */

@@ -31,10 +31,7 @@ final class TransferThrottle {
 
     static TransferThrottle parse(String value) {
         if (value == null) return null;
-        String[] parts = value.split(":", -1);
-        if (parts.length != 2 || !parts[0].matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}") || !parts[1].matches("[1-9][0-9]{0,4}")) {
-            throw new IllegalArgumentException("-D" + PROPERTY + " must be NODE:MIBPS (e.g. n4:8, 1 to 99999 MiB/s), got \"" + value + "\"");
-        }
+        String[] parts = TransferFault.nodeAnd(PROPERTY, value, "[1-9][0-9]{0,4}", "NODE:MIBPS (e.g. n4:8, 1 to 99999 MiB/s)");
         LOG.log(System.Logger.Level.WARNING, "TESTING ONLY: -D" + PROPERTY + "=" + value + " is set: snapshot files sent to node "
                 + parts[0] + " are slowed to " + parts[1] + " MiB/s");
         return new TransferThrottle(parts[0], Integer.parseInt(parts[1]));

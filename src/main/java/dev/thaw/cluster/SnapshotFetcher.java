@@ -2,10 +2,10 @@ package dev.thaw.cluster;
 
 import dev.thaw.common.Json;
 import dev.thaw.memory.FetchProgress;
+import dev.thaw.snapshot.Checksums;
 import dev.thaw.snapshot.Manifest;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,9 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
  * Fetches a function's snapshot from a peer node over HTTP into a staging directory, every file
@@ -215,7 +213,7 @@ public final class SnapshotFetcher {
                 if (f.name().equals("memory") && twin != null && twin.size() == f.size() && twin.crc32c().equals(f.crc32c())) {
                     // memory.sparse holds the same bytes (zero pages as holes): copy it here instead of sending it twice.
                     SparseFiles.copy(dir.resolve("memory.sparse"), dir.resolve("memory"));
-                    if (crc32c(dir.resolve("memory")).equals(f.crc32c())) continue;
+                    if (Checksums.crc32c(dir.resolve("memory")).equals(f.crc32c())) continue;
                 }
                 List<long[]> first = workingSetFirst && f.name().equals("memory.sparse") && Files.exists(dir.resolve("ws.json"))
                         ? loadingSet(dir.resolve("ws.json")) : List.of();
@@ -233,7 +231,7 @@ public final class SnapshotFetcher {
                     } else {
                         bytes += fetchFile(function, f, dir.resolve(f.name()), first, firstDone, attempt == 1 ? progress : null);
                     }
-                    String crc = crc32c(dir.resolve(f.name()));
+                    String crc = Checksums.crc32c(dir.resolve(f.name()));
                     if (crc.equals(f.crc32c())) break;
                     if (progress != null && attempt == 1) {
                         progress.fail(new IOException(f.name() + " of " + function + " failed its checksum; early readers read bad bytes"));
@@ -382,9 +380,5 @@ public final class SnapshotFetcher {
 
     private byte[] readWhole(String function, String file) throws IOException {
         return source.read(function, file, 0, 1 << 20);
-    }
-
-    static String crc32c(Path file) {
-        return SparseFiles.crc32c(file);
     }
 }

@@ -1,15 +1,12 @@
 package dev.thaw.cluster;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HexFormat;
-import java.util.zip.CRC32C;
 
-/** File helpers of the snapshot fetch: writing and copying with all-zero pages left as holes, and a file's CRC32C. */
+/** File helpers of the snapshot fetch: writing and copying with all-zero pages left as holes. */
 final class SparseFiles {
     private static final int PAGE = 4096;
     private static final int BUFFER = 8 << 20;
@@ -47,17 +44,5 @@ final class SparseFiles {
             int n = Math.min(PAGE, length - i);
             if (!zero(data, at + i, n)) ch.write(ByteBuffer.wrap(data, at + i, n), offset + i);
         }
-    }
-
-    /** The file's CRC32C as 8 hex digits. */
-    static String crc32c(Path file) {
-        CRC32C crc = new CRC32C();
-        try (FileChannel ch = FileChannel.open(file)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            while (ch.read(buf) > 0) { buf.flip(); crc.update(buf); buf.clear(); }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return HexFormat.of().toHexDigits((int) crc.getValue());
     }
 }

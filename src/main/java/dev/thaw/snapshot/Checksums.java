@@ -52,6 +52,22 @@ public final class Checksums {
         return new Sums(hex(whole.getValue()), new Manifest.Chunks(chunkSize, chunks));
     }
 
+    /** The whole file's CRC32C, as 8 hex digits (what the manifest records for a file without chunks). */
+    public static String crc32c(Path file) {
+        CRC32C crc = new CRC32C();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+            while (ch.read(buf) > 0) {
+                buf.flip();
+                crc.update(buf);
+                buf.clear();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return hex(crc.getValue());
+    }
+
     /** The CRC32C of {@code length} bytes of {@code data} from {@code offset}, as 8 hex digits. */
     public static String crc32c(byte[] data, int offset, int length) {
         CRC32C c = new CRC32C();

@@ -4,15 +4,11 @@ import dev.thaw.common.Json;
 import dev.thaw.memory.PageAvailability;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.zip.CRC32C;
 
 /**
  * A stored snapshot: its directory, manifest, and the integrity check done before a restore.
@@ -150,7 +146,7 @@ public final class Snapshot {
             }
             String stamp = a.size() + "@" + a.lastModifiedTime().toMillis();
             if (stamp.equals(verifiedStamp.get(f.name()))) continue;
-            String crc = crc32c(p);
+            String crc = Checksums.crc32c(p);
             if (!crc.equals(f.crc32c())) {
                 throw new SnapshotCorruptException("snapshot file " + p + " fails its checksum (crc32c " + crc + ", manifest says " + f.crc32c() + ")");
             }
@@ -169,17 +165,5 @@ public final class Snapshot {
                 throw new SnapshotCorruptException("snapshot file " + dir.resolve(f.name()) + " is missing");
             }
         }
-    }
-
-    public static String crc32c(Path file) {
-        CRC32C crc = new CRC32C();
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) crc.update(buf, 0, n);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-        return HexFormat.of().toHexDigits((int) crc.getValue());
     }
 }

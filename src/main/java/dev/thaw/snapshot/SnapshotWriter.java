@@ -46,7 +46,7 @@ public final class SnapshotWriter {
                     Checksums.Sums sums = Checksums.of(p, Checksums.CHUNK);
                     entries.add(new Manifest.FileEntry(name, Files.size(p), sums.whole(), sums.chunks()));
                 } else {
-                    entries.add(new Manifest.FileEntry(name, Files.size(p), Snapshot.crc32c(p)));
+                    entries.add(new Manifest.FileEntry(name, Files.size(p), Checksums.crc32c(p)));
                 }
             }
             Manifest m = new Manifest(Manifest.VERSION, function, snapshotId, Instant.now().toString(),

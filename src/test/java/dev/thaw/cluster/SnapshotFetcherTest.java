@@ -2,6 +2,7 @@ package dev.thaw.cluster;
 
 import dev.thaw.common.FileTrees;
 import dev.thaw.common.Json;
+import dev.thaw.snapshot.Checksums;
 import dev.thaw.snapshot.Manifest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class SnapshotFetcherTest {
         Files.writeString(peer.resolve("vmstate"), "device state");
         List<Manifest.FileEntry> files = new ArrayList<>();
         for (String f : List.of("vmstate", "memory")) {
-            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), SnapshotFetcher.crc32c(peer.resolve(f))));
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), Checksums.crc32c(peer.resolve(f))));
         }
         Manifest m = new Manifest(1, "hello", "snap-1", "now", "key", "6.1", new Manifest.Machine("microvm", 20, 1, "tcg"), files);
         Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(m));
@@ -101,7 +102,7 @@ class SnapshotFetcherTest {
                 + "\"zero_pages\": []}");
         List<Manifest.FileEntry> files = new ArrayList<>();
         for (String f : List.of("vmstate", "ws.json", "memory.sparse")) {
-            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), SnapshotFetcher.crc32c(peer.resolve(f))));
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), Checksums.crc32c(peer.resolve(f))));
         }
         Files.write(peer.resolve("manifest.json"), Json.MAPPER.writeValueAsBytes(new Manifest(1, "hello", "snap-1", "now", "key",
                 "6.1", new Manifest.Machine("microvm", 20, 1, "tcg"), files)));
@@ -186,7 +187,7 @@ class SnapshotFetcherTest {
                 + "\"sample_interval_ms\": 4, \"groups\": [[{\"start\": 2304, \"count\": 8}]], \"zero_pages\": []}");
         List<Manifest.FileEntry> files = new ArrayList<>();
         for (String f : List.of("vmstate", "ws.json")) {
-            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), SnapshotFetcher.crc32c(peer.resolve(f))));
+            files.add(new Manifest.FileEntry(f, Files.size(peer.resolve(f)), Checksums.crc32c(peer.resolve(f))));
         }
         for (String f : List.of("memory", "memory.sparse")) {
             var sums = dev.thaw.snapshot.Checksums.of(peer.resolve(f), 1 << 20);

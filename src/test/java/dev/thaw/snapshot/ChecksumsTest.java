@@ -20,7 +20,7 @@ class ChecksumsTest {
         new Random(3).nextBytes(data);
         Files.write(f, data);
         Checksums.Sums s = Checksums.of(f, 4096);
-        assertEquals(Snapshot.crc32c(f), s.whole());
+        assertEquals(Checksums.crc32c(f), s.whole());
         assertEquals(4, s.chunks().crc32c().size());
         assertEquals(Checksums.crc32c(data, 3 << 12, 100), s.chunks().crc32c().get(3));
         data[5000] ^= 1; // a flipped bit changes exactly the chunk holding it
@@ -48,7 +48,7 @@ class ChecksumsTest {
         Files.write(dir.resolve("vmstate"), new byte[]{1, 2, 3, 4});
         Files.write(dir.resolve("memory.sparse"), new byte[8192]); // sized, not arrived
         Manifest m = new Manifest(1, "f", "id", "now", "key", "k", new Manifest.Machine("microvm", 1, 1, "tcg"), List.of(
-                new Manifest.FileEntry("vmstate", 4, Snapshot.crc32c(dir.resolve("vmstate"))),
+                new Manifest.FileEntry("vmstate", 4, Checksums.crc32c(dir.resolve("vmstate"))),
                 new Manifest.FileEntry("memory", 8192, "12345678"),
                 new Manifest.FileEntry("memory.sparse", 8192, "12345678", new Manifest.Chunks(4096, List.of("11111111", "22222222")))));
         Snapshot s = Snapshot.pending(dir, m, PageAvailability.COMPLETE);

@@ -16,8 +16,8 @@ class SnapshotTest {
         Files.write(dir.resolve("memory"), new byte[8192]);
         Manifest m = new Manifest(Manifest.VERSION, "f", "id", "now", "key", "k",
                 new Manifest.Machine("microvm", 256, 1, "tcg"),
-                List.of(new Manifest.FileEntry("vmstate", 4, Snapshot.crc32c(dir.resolve("vmstate"))),
-                        new Manifest.FileEntry("memory", 8192, Snapshot.crc32c(dir.resolve("memory")))));
+                List.of(new Manifest.FileEntry("vmstate", 4, Checksums.crc32c(dir.resolve("vmstate"))),
+                        new Manifest.FileEntry("memory", 8192, Checksums.crc32c(dir.resolve("memory")))));
         Files.writeString(dir.resolve(Snapshot.MANIFEST), Json.write(m));
         return Snapshot.open(dir);
     }
