@@ -149,11 +149,22 @@ class NodeCallTest {
         assertEquals(List.of("{}"), bodies);
     }
 
+    /**
+     * The port is held by a bound socket that never listens, so no other test or process can take
+     * it and the connect is refused every time. (Closing the stub's listening socket instead let a
+     * connect race the close: CI once saw that call answered 200.)
+     */
     @Test
     void aNodeNobodyListensOnIsUnreachable() throws Exception {
-        server.close();
-        NodeCall.Outcome o = NodeCall.send(http, request(), "{}".getBytes());
-        assertEquals(new NodeCall.Outcome.NotTaken("unreachable"), o);
+        try (Socket held = new Socket()) {
+            held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            HttpRequest.Builder call = HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + held.getLocalPort() + "/functions/f/invoke"))
+                    .timeout(Duration.ofSeconds(30));
+            NodeCall.Outcome o = NodeCall.send(http, call, "{}".getBytes());
+            assertEquals(new NodeCall.Outcome.NotTaken("unreachable"), o);
+        }
+        assertEquals(0, connections.get(), "the stub node was never reached");
     }
 
     /** The real node server answers 100 Continue when its invoke handler reads the body, so calls go through. */
