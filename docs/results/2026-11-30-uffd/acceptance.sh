@@ -19,7 +19,7 @@ RUNS=${RUNS:-5}
 READ_AHEAD=${READ_AHEAD:-128 0}
 PORT=${PORT:-18090}
 OUT=${OUT:-/var/tmp/thaw-acceptance-$(date -u +%Y%m%d-%H%M%S)}
-MODES='"vanilla", "reap", "faasnap", "cached", "thaw", "uffd", "reap-cache", "faasnap-sparse"'   # compared pairs side by side: reap|faasnap|cached against vanilla, thaw against cached
+MODES=${MODES:-'"vanilla", "reap", "faasnap", "cached", "thaw", "uffd", "reap-cache", "faasnap-sparse"'}   # compared pairs side by side: reap|faasnap|cached against vanilla, thaw against cached
 URL=http://127.0.0.1:$PORT
 mkdir -p "$OUT/run"
 

@@ -13,7 +13,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Installs a recorded working set into a running VMM's memory while the guest runs, beside the
- * {@link PageServer} that serves its faults: the working set's zero pages first, each run with
+ * {@link PageServer} that serves its faults: the memory file's long zero runs handed to the
+ * kernel as anonymous memory first ({@link PageServer#makeAnonymous}: a few ioctls, and the guest
+ * never faults to the server on them), then the working set's other zero pages, each run with
  * one {@code UFFDIO_ZEROPAGE} (no read at all), then the loading set in working-set-group order
  * (the order the record touched it), read with {@code pread} and installed with
  * {@code UFFDIO_COPY} in chunks of at most 64 pages, so a fault never waits behind a long copy.
@@ -40,12 +42,18 @@ public final class ConcurrentInstall {
 
     private ConcurrentInstall() {}
 
-    /** Starts installing, once the VMM's handshake is in; the future completes when done. */
-    public static CompletableFuture<Result> start(PageServer server, Path memoryFile, List<PageRun> zeroRuns,
-                                                  List<PageRun> loadingRuns) {
+    /**
+     * Starts installing, once the VMM's handshake is in; the future completes when done.
+     * {@code anonymousRuns} (zero runs, see {@link PageServer#makeAnonymous}) are handed to the
+     * kernel first, then {@code zeroRuns} are installed as zero pages, then {@code loadingRuns}
+     * read from {@code memoryFile}.
+     */
+    public static CompletableFuture<Result> start(PageServer server, Path memoryFile, List<PageRun> anonymousRuns,
+                                                  List<PageRun> zeroRuns, List<PageRun> loadingRuns) {
         return onOwnThread(server, () -> {
             server.connected().join();
             long t0 = System.nanoTime();
+            server.makeAnonymous(anonymousRuns);
             long pages = run(server, memoryFile, zeroRuns, loadingRuns);
             return new Result(pages, (System.nanoTime() - t0) / 1e6);
         });
@@ -53,12 +61,14 @@ public final class ConcurrentInstall {
 
     /**
      * Starts reading {@code wsPages} (the working set's pages back to back, in the ascending order
-     * of {@code fileRuns}) at once, then installs from it once the VMM's handshake is in: zero
-     * runs first, then {@code loadingRuns} in their order. Every loading run must lie within the
-     * working set (exact runs, no merged gaps: ws.pages holds nothing else).
+     * of {@code fileRuns}) at once, then installs from it once the VMM's handshake is in:
+     * {@code anonymousRuns} handed to the kernel first, zero runs next, then {@code loadingRuns}
+     * in their order. Every loading run must lie within the working set (exact runs, no merged
+     * gaps: ws.pages holds nothing else).
      */
     public static CompletableFuture<Result> startFromWorkingSetFile(PageServer server, Path wsPages, List<PageRun> fileRuns,
-                                                                    List<PageRun> zeroRuns, List<PageRun> loadingRuns) {
+                                                                    List<PageRun> anonymousRuns, List<PageRun> zeroRuns,
+                                                                    List<PageRun> loadingRuns) {
         return onOwnThread(server, () -> {
             try (Arena arena = Arena.ofConfined()) {
                 long t0 = System.nanoTime();
@@ -67,6 +77,7 @@ public final class ConcurrentInstall {
                 long read = System.nanoTime();
                 server.connected().join();
                 long t1 = System.nanoTime();
+                server.makeAnonymous(anonymousRuns);
                 long pages = install(server, contents, index, zeroRuns, loadingRuns, arena);
                 long t2 = System.nanoTime();
                 LOG.log(System.Logger.Level.DEBUG, () -> String.format("install from %s: read %.1f ms, waited %.1f ms for the VMM, "

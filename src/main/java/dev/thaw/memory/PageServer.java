@@ -72,6 +72,7 @@ public final class PageServer implements AutoCloseable {
     private volatile Native.Fd file;
     private final FaultLog log = new FaultLog();
     private final java.util.concurrent.atomic.AtomicLong installed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong anonymous = new java.util.concurrent.atomic.AtomicLong();
     private final CompletableFuture<Long> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile long startNanos = System.nanoTime();
@@ -257,7 +258,7 @@ public final class PageServer implements AutoCloseable {
                     long t0 = System.nanoTime();
                     long address = Userfaultfd.faultAddress(msg) & -PAGE;
                     long fileOffset = fileOffset(address);
-                    resolve(uffd, scratch, page, address, fileOffset, t0);
+                    resolve(uffd, scratch, page, address, fileOffset, Userfaultfd.isWrite(msg), t0);
                     if (options.dieAfterFaults() >= 0 && log.size() >= options.dieAfterFaults()) {
                         throw new IOException("fault injection: page server stopped after " + log.size() + " faults");
                     }
@@ -269,9 +270,14 @@ public final class PageServer implements AutoCloseable {
     /**
      * Installs one faulted page: read, then the zero page or a copy. The fault is logged before the
      * ioctl wakes the guest (so whoever sees the page resident sees it logged), its service time after.
+     *
+     * <p>A zero page the guest faulted on by writing is copied (a page of zeros), not mapped as the
+     * shared zero page: the write would fault again at once, in the kernel this time, to replace
+     * it; under TCG that is a fault of QEMU's vCPU thread, which costs ~13 µs on this machine.
+     * The mmap function's misses are such writes, thousands of them.
      */
-    private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset, long t0)
-            throws IOException {
+    private void resolve(Native.Fd uffd, MemorySegment scratch, MemorySegment page, long address, long fileOffset,
+                         boolean write, long t0) throws IOException {
         availability.await(fileOffset, PAGE); // a no-op unless the file is still being fetched
         long n = Native.readFully(file, page, fileOffset); // file: set by the bind, before serving began
         if (n != PAGE) throw new IOException("short read of " + memoryFile + " at " + fileOffset + ": " + n + " bytes");
@@ -279,7 +285,7 @@ public final class PageServer implements AutoCloseable {
         int entry = log.add(fileOffset / PAGE, t0 - startNanos, zero);
         for (int attempt = 0; ; attempt++) {
             try {
-                if (zero) Userfaultfd.zeroPage(uffd, scratch, address, PAGE);
+                if (zero && !write) Userfaultfd.zeroPage(uffd, scratch, address, PAGE);
                 else Userfaultfd.copy(uffd, scratch, address, page, PAGE, 0);
                 break;
             } catch (NativeException e) {
@@ -331,6 +337,39 @@ public final class PageServer implements AutoCloseable {
         installed.addAndGet(installedNow);
         return installedNow;
     }
+
+    /**
+     * Hands {@code zeroRuns} (file pages that hold only zeros) to the kernel as anonymous memory:
+     * unregisters them from the userfaultfd, so the guest's first touch of such a page is an
+     * ordinary anonymous fault in the VMM (a zero-filled page, or the zero page for a read) that
+     * never comes here. FaaSnap's per-region mapping on the userfaultfd path: zero regions never
+     * cost a round trip to the page server, let alone a read. Each run splits the VMM's mapping,
+     * so callers pass {@link RegionList#regions}, not every zero page. Returns the pages handed over.
+     */
+    public long makeAnonymous(List<PageRun> zeroRuns) throws IOException {
+        Native.Fd u = uffd;
+        if (u == null) throw new IOException("the VMM has not handed over its memory");
+        long pages = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scratch = arena.allocate(64, 8);
+            for (PageRun run : zeroRuns) {
+                long fileOffset = run.offset(), len = run.length();
+                while (len > 0) {
+                    UffdHandshake.Region r = regionOfFile(fileOffset);
+                    long n = Math.min(len, r.offset() + r.size() - fileOffset);
+                    Userfaultfd.unregister(u, scratch, r.base() + (fileOffset - r.offset()), n);
+                    pages += n / PAGE;
+                    fileOffset += n;
+                    len -= n;
+                }
+            }
+        }
+        anonymous.addAndGet(pages);
+        return pages;
+    }
+
+    /** Pages handed to the kernel as anonymous memory by {@link #makeAnonymous}. */
+    public long anonymousPages() { return anonymous.get(); }
 
     /** The VMM address of file offset {@code fileOffset} (which must lie in a region). */
     long address(long fileOffset) throws IOException {

@@ -50,12 +50,14 @@ public record InvocationResult(
     /**
      * What thaw's page server did for this invocation (userfaultfd strategies only): the faults it
      * served (for a restore, from the VMM's start), how many were zero pages, the pages a
-     * strategy installed before they were touched, and the service time of a fault (reading
+     * strategy installed before they were touched, the zero pages it handed to the kernel as
+     * anonymous memory (they never reach the server), and the service time of a fault (reading
      * the message to the resolving ioctl's return), nearest-rank p50 and p99, in µs.
      */
     public record UffdStats(@JsonProperty("faults") long faults,
                             @JsonProperty("zero_pages") long zeroPages,
                             @JsonProperty("installed_pages") long installedPages,
                             @JsonProperty("service_p50_us") double serviceP50Us,
-                            @JsonProperty("service_p99_us") double serviceP99Us) {}
+                            @JsonProperty("service_p99_us") double serviceP99Us,
+                            @JsonProperty("anonymous_pages") long anonymousPages) {}
 }

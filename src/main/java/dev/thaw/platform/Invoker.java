@@ -330,7 +330,7 @@ public final class Invoker {
         if (pages != null) {
             FaultLog.Stats f = pages.log().stats(faultMark);
             uffd = new InvocationResult.UffdStats(f.faults(), f.zeroPages(), faultMark == 0 ? pages.installedPages() : 0,
-                    f.p50Us(), f.p99Us());
+                    f.p50Us(), f.p99Us(), faultMark == 0 ? pages.anonymousPages() : 0);
         }
         return new InvocationResult.MemoryStats(delta.majorFaults(), delta.readBytes(),
                 plan == null ? null : plan.workingSetPages(), plan == null ? null : plan.loadingSetPages(),

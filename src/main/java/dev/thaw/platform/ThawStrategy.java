@@ -1,6 +1,7 @@
 package dev.thaw.platform;
 
 import dev.thaw.memory.ConcurrentInstall;
+import dev.thaw.memory.RegionList;
 import dev.thaw.model.Mode;
 import dev.thaw.snapshot.Snapshot;
 import dev.thaw.vm.VmConfig;
@@ -10,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code thaw}: guest memory over userfaultfd with the recorded working set installed
- * concurrently ({@link ConcurrentInstall}): zero pages of the set by {@code UFFDIO_ZEROPAGE},
+ * concurrently ({@link ConcurrentInstall}): the memory file's zero regions (FaaSnap's, {@link
+ * RegionList}) handed to the kernel as anonymous memory, the set's other zero pages by {@code UFFDIO_ZEROPAGE},
  * then the loading set by {@code UFFDIO_COPY} in working-set-group order, from the moment QEMU
  * hands over its memory, beside the state load and the guest's run; the page server answers a
  * fault at once, ahead of the install. Nothing waits for the install: like FaaSnap's prefetch it
@@ -59,10 +61,12 @@ final class ThawStrategy extends UffdStrategy {
             /** Older snapshots without ws.pages read the memory file after the handshake. */
             private void install() {
                 Path wsPages = d.snapshot().dir().resolve(Snapshot.WORKING_SET_PAGES);
+                var plan = d.plan();
+                var zeroRuns = RegionList.without(plan.workingSetZeroRuns(), plan.zeroRegions());
                 var install = d.snapshot().has(Snapshot.WORKING_SET_PAGES)
-                        ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, d.plan().workingSetFileRuns(),
-                                d.plan().workingSetZeroRuns(), d.plan().exactLoadingRuns())
-                        : ConcurrentInstall.start(server, memoryFile(), d.plan().workingSetZeroRuns(), d.plan().faasnapRuns());
+                        ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, plan.workingSetFileRuns(),
+                                plan.zeroRegions(), zeroRuns, plan.exactLoadingRuns())
+                        : ConcurrentInstall.start(server, memoryFile(), plan.zeroRegions(), zeroRuns, plan.faasnapRuns());
                 install.whenComplete((r, e) -> {
                             if (e == null) installEnd.complete(clock.now());
                             else installEnd.completeExceptionally(e);

@@ -26,6 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class Userfaultfd {
     public static final long UFFDIO_API = 0xc018aa3fL;
     public static final long UFFDIO_REGISTER = 0xc020aa00L;
+    public static final long UFFDIO_UNREGISTER = 0x8010aa01L;
     public static final long UFFDIO_WAKE = 0x8010aa02L;
     public static final long UFFDIO_COPY = 0xc028aa03L;
     public static final long UFFDIO_ZEROPAGE = 0xc020aa04L;
@@ -102,6 +103,11 @@ public final class Userfaultfd {
         return Byte.toUnsignedInt(msg.get(JAVA_BYTE, 0));
     }
 
+    /** Whether a page-fault message is for a write ({@code UFFD_PAGEFAULT_FLAG_WRITE} in {@code arg.pagefault.flags}). */
+    public static boolean isWrite(MemorySegment msg) {
+        return (msg.get(JAVA_LONG, 8) & 1) != 0;
+    }
+
     /** The faulting address of a page-fault message ({@code arg.pagefault.address}). */
     public static long faultAddress(MemorySegment msg) {
         return msg.get(JAVA_LONG, 16);
@@ -135,6 +141,18 @@ public final class Userfaultfd {
         scratch.set(JAVA_LONG, 0, start);
         scratch.set(JAVA_LONG, 8, len);
         ioctl(uffd, "UFFDIO_WAKE", UFFDIO_WAKE, scratch);
+    }
+
+    /**
+     * {@code UFFDIO_UNREGISTER} of [start, start+len): from then on the kernel resolves faults
+     * there itself, as plain anonymous memory (a zero-filled page on first touch); threads waiting
+     * on a fault in the range are woken to retry it that way. Works from any process holding the
+     * userfaultfd: the range is in the address space the descriptor was made for.
+     */
+    public static void unregister(Native.Fd uffd, MemorySegment scratch, long start, long len) throws NativeException {
+        scratch.set(JAVA_LONG, 0, start);
+        scratch.set(JAVA_LONG, 8, len);
+        ioctl(uffd, "UFFDIO_UNREGISTER", UFFDIO_UNREGISTER, scratch);
     }
 
     /** A pidfd of process {@code pid}: readable (POLLIN) once the process has exited. */

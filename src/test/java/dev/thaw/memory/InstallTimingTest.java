@@ -43,8 +43,8 @@ class InstallTimingTest {
                 try (PageServer server = PageServer.start(sock, memory, PageServer.Options.DEFAULT)) {
                     long t0 = System.nanoTime();
                     var install = fromWsPages
-                            ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, zeroRuns, ws.loadingRuns(0))
-                            : ConcurrentInstall.start(server, memory, zeroRuns, ws.faasnapRuns());
+                            ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(), zeroRuns, ws.loadingRuns(0))
+                            : ConcurrentInstall.start(server, memory, List.of(), zeroRuns, ws.faasnapRuns());
                     LockSupport.parkNanos(250_000_000L); // QEMU's start, which the new install's read overlaps
                     try (FirecrackerStandIn vmm = new FirecrackerStandIn(sock, size, 0)) {
                         ConcurrentInstall.Result res = install.get(60, TimeUnit.SECONDS);
@@ -54,6 +54,40 @@ class InstallTimingTest {
                         assertTrue(res.pages() > 0, "the install put pages in");
                     }
                 }
+            }
+        }
+        rows.forEach(System.out::println);
+    }
+
+    /**
+     * {@code reap}'s prefetch split in its two steps, cold page cache: the one O_DIRECT read of
+     * {@code ws.pages} ({@link WorkingSetFile#read}) and the UFFDIO_COPY install ({@link PageServer#install}).
+     */
+    @Test
+    void reapReadThenInstall() throws Exception {
+        Path snap = Path.of(System.getProperty("thaw.install.snapshot"));
+        Path memory = snap.resolve("memory"), wsPages = snap.resolve("ws.pages");
+        WorkingSet ws = WorkingSet.read(snap.resolve("ws.json"));
+        List<PageRun> fileRuns = Runs.of(ws.pages());
+        long bytes = Files.size(wsPages);
+        int rounds = Integer.getInteger("thaw.install.rounds", 5);
+        Path dir = Files.createTempDirectory("reap-timing");
+        List<String> rows = new ArrayList<>();
+        for (int r = 1; r <= rounds; r++) {
+            PageCache.drop(wsPages);
+            Path sock = dir.resolve("r" + r + ".sock");
+            try (PageServer server = PageServer.start(sock, memory, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, Files.size(memory), 0);
+                 java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                long t0 = System.nanoTime();
+                var contents = WorkingSetFile.read(wsPages, bytes, arena);
+                long t1 = System.nanoTime();
+                long pages = server.install(contents, fileRuns);
+                long t2 = System.nanoTime();
+                rows.add(String.format("round %d runs %d pages %d  read %.1f ms  install %.1f ms", r, fileRuns.size(), pages,
+                        (t1 - t0) / 1e6, (t2 - t1) / 1e6));
+                assertTrue(pages > 0);
             }
         }
         rows.forEach(System.out::println);

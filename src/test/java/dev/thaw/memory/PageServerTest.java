@@ -166,7 +166,7 @@ class PageServerTest {
             try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
                  FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
                 vmm.memory().get(JAVA_BYTE, 5L * PAGE); // a fault before the install reaches page 5
-                ConcurrentInstall.Result r = ConcurrentInstall.start(server, file, List.of(new PageRun(0, 2)),
+                ConcurrentInstall.Result r = ConcurrentInstall.start(server, file, List.of(), List.of(new PageRun(0, 2)),
                         List.of(new PageRun(4, 4), new PageRun(10, 2))).get(10, TimeUnit.SECONDS);
                 assertEquals(2 + 3 + 2, r.pages(), "zero pages, then the loading set minus the faulted page");
                 int faults = server.log().size();
@@ -194,7 +194,7 @@ class PageServerTest {
             Path sock = s.dir().resolve("pf.sock");
             try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT)) {
                 // The read starts before the VMM exists; the install waits for its handshake.
-                var install = ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(new PageRun(2, 1)),
+                var install = ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(), List.of(new PageRun(2, 1)),
                         List.of(new PageRun(10, 2), new PageRun(6, 2), new PageRun(4, 2))); // group order, not file order
                 try (FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
                     ConcurrentInstall.Result r = install.get(10, TimeUnit.SECONDS);
@@ -213,6 +213,34 @@ class PageServerTest {
     }
 
     @Test
+    void zeroRunsMadeAnonymousNeverReachTheServerAndTheRestStillDoes() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[16 * PAGE];
+            new java.util.SplittableRandom(13).nextBytes(content);
+            java.util.Arrays.fill(content, 4 * PAGE, 10 * PAGE, (byte) 0); // pages 4..9 hold zeros
+            Path file = s.write("memory", content);
+            Path sock = s.dir().resolve("pf.sock");
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 16 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                var install = ConcurrentInstall.start(server, file, List.of(new PageRun(4, 6)), List.of(), List.of(new PageRun(12, 2)));
+                assertEquals(2, install.get(10, TimeUnit.SECONDS).pages(), "only the loading pages were installed");
+                assertEquals(6, server.anonymousPages());
+                vmm.memory().set(JAVA_BYTE, 5L * PAGE + 7, (byte) 42); // a write and a read in the anonymous runs
+                assertEquals(0, vmm.memory().get(JAVA_BYTE, 9L * PAGE + 100));
+                assertEquals(0, server.log().size(), "the kernel served the zero runs itself");
+                assertEquals(42, vmm.memory().get(JAVA_BYTE, 5L * PAGE + 7));
+                for (int p = 0; p < 16; p++) {
+                    byte[] want = java.util.Arrays.copyOfRange(content, p * PAGE, (p + 1) * PAGE);
+                    if (p == 5) want[7] = 42;
+                    assertArrayEquals(want, vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE), "page " + p);
+                }
+                assertEquals(16 - 6 - 2, server.log().size(), "every other page faulted to the server once");
+            }
+        }
+    }
+
+    @Test
     void theInstallRefusesALoadingRunOutsideTheWorkingSetFile() throws Exception {
         try (Scratch s = new Scratch()) {
             Path file = s.randomFile("memory", 8, 5);
@@ -221,7 +249,7 @@ class PageServerTest {
             WorkingSetFile.write(file, wsPages, fileRuns);
             Path sock = s.dir().resolve("pf.sock");
             try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT)) {
-                var install = ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(), List.of(new PageRun(2, 2)));
+                var install = ConcurrentInstall.startFromWorkingSetFile(server, wsPages, fileRuns, List.of(), List.of(), List.of(new PageRun(2, 2)));
                 try (FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 0)) {
                     ExecutionException e = assertThrows(ExecutionException.class, () -> install.get(10, TimeUnit.SECONDS));
                     assertTrue(e.getCause().getMessage().contains("not in the working-set file"), e.getCause().getMessage());
