@@ -258,9 +258,14 @@ class ClusterIT {
             assertEquals(200, r.statusCode(), "after " + dead + " died: " + r.body());
             assertNotEquals(dead, r.headers().firstValue("X-Thaw-Node").orElseThrow());
         }
-        await(dead + " drops out", Duration.ofSeconds(TTL + 5), () -> !nodes(gw1).containsKey(dead) && !nodes(gw2).containsKey(dead));
+        // Calls stopped going to the dead node at once (above); its record goes when etcd revokes the
+        // lease: at most TTL after the last keep-alive, plus etcd's own delay (it looks for expired
+        // leases every 500 ms and revokes through a Raft commit, an fsync). CI once measured 8.4 s
+        // with TTL 5 on a loaded disk, so the bound is twice the TTL: a lease kept alive by a dead
+        // node's leftovers would still fail it.
+        await(dead + " drops out", Duration.ofSeconds(3 * TTL), () -> !nodes(gw1).containsKey(dead) && !nodes(gw2).containsKey(dead));
         long goneMs = (System.nanoTime() - killed) / 1_000_000;
-        assertTrue(goneMs <= (TTL + 3) * 1000L, dead + " left " + goneMs + " ms after SIGKILL (lease TTL " + TTL + " s)");
+        assertTrue(goneMs <= 2 * TTL * 1000L, dead + " left " + goneMs + " ms after SIGKILL (lease TTL " + TTL + " s)");
         System.out.println(dead + " (running the slow call) left the cluster " + goneMs + " ms after SIGKILL");
     }
 
