@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Races: a fault can arrive for a page another thread (a prefetch) is installing; the copy
  * then fails with {@code EEXIST}, which is success plus a {@code UFFDIO_WAKE} of the waiter.
- * {@code EAGAIN} (the mapping changed during the copy) is retried. Any other failure is fatal for
+ * {@code EAGAIN} (the mapping changed during the copy) is retried. {@code ENOENT} for a page
+ * {@link #makeAnonymous} handed to the kernel is a fault queued just before that: the unregister
+ * woke the guest to take it as an anonymous fault, so the message is dropped. Any other failure is fatal for
  * the VM: the server kills the VMM (its pid from {@code SO_PEERCRED}) before closing the
  * userfaultfd, because once the last descriptor closes the kernel drops the registration and the
  * guest would read zeros where its memory was (Firecracker's doc gives handlers the same duty).
@@ -73,6 +75,7 @@ public final class PageServer implements AutoCloseable {
     private final FaultLog log = new FaultLog();
     private final java.util.concurrent.atomic.AtomicLong installed = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong anonymous = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.BitSet anonymousSet = new java.util.BitSet(); // file pages made anonymous; guarded by this
     private final CompletableFuture<Long> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile long startNanos = System.nanoTime();
@@ -293,6 +296,9 @@ public final class PageServer implements AutoCloseable {
                     Userfaultfd.wake(uffd, scratch, address, PAGE);
                     break;
                 }
+                // A fault queued just before its page was handed to the kernel (makeAnonymous): the
+                // unregister woke the guest to retry it as an anonymous fault; the message is stale.
+                if (e.errno() == Userfaultfd.ENOENT && isAnonymous(fileOffset / PAGE)) break;
                 if (e.errno() != Userfaultfd.EAGAIN || attempt >= 100) throw e;
             }
         }
@@ -353,6 +359,7 @@ public final class PageServer implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment scratch = arena.allocate(64, 8);
             for (PageRun run : zeroRuns) {
+                markAnonymous(run); // before the unregister, so a stale fault in it is known as such
                 long fileOffset = run.offset(), len = run.length();
                 while (len > 0) {
                     UffdHandshake.Region r = regionOfFile(fileOffset);
@@ -370,6 +377,14 @@ public final class PageServer implements AutoCloseable {
 
     /** Pages handed to the kernel as anonymous memory by {@link #makeAnonymous}. */
     public long anonymousPages() { return anonymous.get(); }
+
+    private synchronized void markAnonymous(PageRun run) {
+        anonymousSet.set(Math.toIntExact(run.start()), Math.toIntExact(run.end()));
+    }
+
+    private synchronized boolean isAnonymous(long page) {
+        return page <= Integer.MAX_VALUE && anonymousSet.get((int) page);
+    }
 
     /** The VMM address of file offset {@code fileOffset} (which must lie in a region). */
     long address(long fileOffset) throws IOException {

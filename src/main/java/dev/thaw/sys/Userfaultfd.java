@@ -40,6 +40,8 @@ public final class Userfaultfd {
     public static final long COPY_MODE_DONTWAKE = 1;
 
     public static final int EEXIST = 17;
+    /** The resolving ioctls' answer for a range no longer registered (e.g. after {@link #unregister}). */
+    public static final int ENOENT = 2;
     public static final int EAGAIN = 11;
 
     private static final long SYS_USERFAULTFD = 323;

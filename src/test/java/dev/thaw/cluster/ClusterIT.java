@@ -240,7 +240,7 @@ class ClusterIT {
         CompletableFuture<HttpResponse<String>> slow = http.sendAsync(invokeRequest(gw1, "{\"name\": \"slow\", \"sleep\": 12}"),
                 HttpResponse.BodyHandlers.ofString());
         int[] x = {0};
-        await("the slow call runs on some node", Duration.ofSeconds(10), () -> (x[0] = busyNode()) > 0);
+        await("the slow call runs on some node", Duration.ofSeconds(30), () -> (x[0] = busyNode()) > 0);
         procs.get("n" + x[0]).destroyForcibly().waitFor(); // SIGKILL
         long killed = System.nanoTime();
         HttpResponse<String> failed = slow.get(30, TimeUnit.SECONDS);

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -236,6 +237,48 @@ class PageServerTest {
                     assertArrayEquals(want, vmm.memory().asSlice((long) p * PAGE, PAGE).toArray(JAVA_BYTE), "page " + p);
                 }
                 assertEquals(16 - 6 - 2, server.log().size(), "every other page faulted to the server once");
+            }
+        }
+    }
+
+    /**
+     * The race the acceptance run hit: the server has read a fault's message and not yet resolved
+     * it when the page is made anonymous. The unregister wakes the guest (the kernel then gives it
+     * a zero page); the server's ioctl then gets ENOENT, which must not end the VM. A page
+     * availability that holds the fault between the read and the ioctl opens the window.
+     */
+    @Test
+    void aFaultInFlightWhenItsPageWentAnonymousIsDroppedNotFatal() throws Exception {
+        try (Scratch s = new Scratch()) {
+            byte[] content = new byte[8 * PAGE];
+            new java.util.SplittableRandom(17).nextBytes(content);
+            java.util.Arrays.fill(content, 2 * PAGE, 6 * PAGE, (byte) 0);
+            Path file = s.write("memory", content);
+            Path sock = s.dir().resolve("pf.sock");
+            java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            PageAvailability holdPage3 = (offset, length) -> {
+                if (offset == 3L * PAGE) {
+                    reading.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT, holdPage3);
+                 FirecrackerStandIn vmm = new FirecrackerStandIn(sock, 8 * PAGE, 0)) {
+                server.connected().get(10, TimeUnit.SECONDS);
+                java.util.concurrent.CompletableFuture<Byte> toucher =
+                        java.util.concurrent.CompletableFuture.supplyAsync(() -> vmm.memory().get(JAVA_BYTE, 3L * PAGE + 1));
+                assertTrue(reading.await(10, TimeUnit.SECONDS), "the server took the fault");
+                assertEquals(4, server.makeAnonymous(List.of(new PageRun(2, 4))));
+                assertEquals((byte) 0, toucher.get(10, TimeUnit.SECONDS), "woken, and given a zero page by the kernel");
+                release.countDown();
+                assertArrayEquals(java.util.Arrays.copyOfRange(content, 7 * PAGE, 8 * PAGE),
+                        vmm.memory().asSlice(7L * PAGE, PAGE).toArray(JAVA_BYTE), "the server still serves");
+                assertFalse(server.done().isDone(), "the stale fault did not end the server");
             }
         }
     }
