@@ -74,7 +74,6 @@ public final class PageServer implements AutoCloseable {
     private volatile Native.Fd file;
     private final FaultLog log = new FaultLog();
     private final java.util.concurrent.atomic.AtomicLong installed = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong anonymous = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.BitSet anonymousSet = new java.util.BitSet(); // file pages made anonymous; guarded by this
     private final CompletableFuture<Long> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -371,12 +370,11 @@ public final class PageServer implements AutoCloseable {
                 }
             }
         }
-        anonymous.addAndGet(pages);
         return pages;
     }
 
     /** Pages handed to the kernel as anonymous memory by {@link #makeAnonymous}. */
-    public long anonymousPages() { return anonymous.get(); }
+    public synchronized long anonymousPages() { return anonymousSet.cardinality(); }
 
     private synchronized void markAnonymous(PageRun run) {
         anonymousSet.set(Math.toIntExact(run.start()), Math.toIntExact(run.end()));

@@ -28,11 +28,12 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
      * loading-set runs (group order), and the two sizes reported with every invocation; for
      * FaaSnap's per-region layout, the zero regions mapped anonymous ({@link RegionList}) and the
      * loading-set runs without them (the prefetcher of the file mapping need not read those);
-     * for the {@code thaw} install from ws.pages, the loading set in group order without merged gaps.
+     * for the {@code thaw} install from ws.pages, the loading set in group order without merged gaps,
+     * and the working set's zero pages outside those regions (the regions go to the kernel whole).
      */
     record LoadPlan(List<PageRun> reapRuns, List<PageRun> faasnapRuns, long workingSetPages, long loadingSetPages,
                     String method, Map<String, Long> pagesByMethod, List<PageRun> workingSetFileRuns,
-                    List<PageRun> workingSetZeroRuns, long totalPages, List<PageRun> zeroRegions,
+                    List<PageRun> zeroRunsOutsideRegions, long totalPages, List<PageRun> zeroRegions,
                     List<PageRun> regionPrefetchRuns, List<PageRun> exactLoadingRuns) {
         static LoadPlan of(WorkingSet ws) {
             java.util.BitSet zero = ws.pages();
@@ -40,7 +41,7 @@ record Deployed(FunctionBundle code, String codeHash, Path dir, Snapshot snapsho
             List<PageRun> faasnap = ws.faasnapRuns();
             List<PageRun> regions = RegionList.regions(ws.zeroPages());
             return new LoadPlan(ws.reapRuns(), faasnap, ws.workingSetPages(), ws.loadingSetPages(),
-                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()), Runs.of(zero),
+                    ws.method() == null ? "pagemap" : ws.method(), ws.pagesByMethod(), Runs.of(ws.pages()), RegionList.without(Runs.of(zero), regions),
                     ws.totalPages(), regions, RegionList.without(faasnap, regions), ws.loadingRuns(0));
         }
     }

@@ -62,11 +62,11 @@ final class ThawStrategy extends UffdStrategy {
             private void install() {
                 Path wsPages = d.snapshot().dir().resolve(Snapshot.WORKING_SET_PAGES);
                 var plan = d.plan();
-                var zeroRuns = RegionList.without(plan.workingSetZeroRuns(), plan.zeroRegions());
                 var install = d.snapshot().has(Snapshot.WORKING_SET_PAGES)
                         ? ConcurrentInstall.startFromWorkingSetFile(server, wsPages, plan.workingSetFileRuns(),
-                                plan.zeroRegions(), zeroRuns, plan.exactLoadingRuns())
-                        : ConcurrentInstall.start(server, memoryFile(), plan.zeroRegions(), zeroRuns, plan.faasnapRuns());
+                                plan.zeroRegions(), plan.zeroRunsOutsideRegions(), plan.exactLoadingRuns())
+                        : ConcurrentInstall.start(server, memoryFile(), plan.zeroRegions(), plan.zeroRunsOutsideRegions(),
+                                plan.faasnapRuns());
                 install.whenComplete((r, e) -> {
                             if (e == null) installEnd.complete(clock.now());
                             else installEnd.completeExceptionally(e);

@@ -3,6 +3,8 @@ package dev.thaw.snapshot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,8 +57,8 @@ public final class Checksums {
     /** The whole file's CRC32C, as 8 hex digits (what the manifest records for a file without chunks). */
     public static String crc32c(Path file) {
         CRC32C crc = new CRC32C();
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
             while (ch.read(buf) > 0) {
                 buf.flip();
                 crc.update(buf);

@@ -27,9 +27,7 @@ class PageServerTest {
     @Test
     void servesFirecrackersHandshakeFromTheFile() throws Exception {
         try (Scratch s = new Scratch()) {
-            byte[] content = new byte[16 * PAGE];
-            new java.util.SplittableRandom(7).nextBytes(content);
-            java.util.Arrays.fill(content, 5 * PAGE, 6 * PAGE, (byte) 0); // one zero page
+            byte[] content = randomPagesWithZeros(16, 7, 5, 6); // one zero page
             Path file = s.write("memory", content);
             Path sock = s.dir().resolve("pf.sock");
             try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
@@ -159,9 +157,7 @@ class PageServerTest {
     @Test
     void theConcurrentInstallPutsZeroAndLoadingPagesInWithoutFaults() throws Exception {
         try (Scratch s = new Scratch()) {
-            byte[] content = new byte[16 * PAGE];
-            new java.util.SplittableRandom(9).nextBytes(content);
-            java.util.Arrays.fill(content, 0, 2 * PAGE, (byte) 0);
+            byte[] content = randomPagesWithZeros(16, 9, 0, 2);
             Path file = s.write("memory", content);
             Path sock = s.dir().resolve("pf.sock");
             try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
@@ -184,9 +180,7 @@ class PageServerTest {
     @Test
     void theInstallFromTheWorkingSetFileCopiesFromOneSequentialReadInGroupOrder() throws Exception {
         try (Scratch s = new Scratch()) {
-            byte[] content = new byte[16 * PAGE];
-            new java.util.SplittableRandom(11).nextBytes(content);
-            java.util.Arrays.fill(content, 2 * PAGE, 3 * PAGE, (byte) 0);
+            byte[] content = randomPagesWithZeros(16, 11, 2, 3);
             Path file = s.write("memory", content);
             // The working set: pages 2 (zero), 4..7 and 10..11, stored back to back in ascending order.
             List<PageRun> fileRuns = List.of(new PageRun(2, 1), new PageRun(4, 4), new PageRun(10, 2));
@@ -216,9 +210,7 @@ class PageServerTest {
     @Test
     void zeroRunsMadeAnonymousNeverReachTheServerAndTheRestStillDoes() throws Exception {
         try (Scratch s = new Scratch()) {
-            byte[] content = new byte[16 * PAGE];
-            new java.util.SplittableRandom(13).nextBytes(content);
-            java.util.Arrays.fill(content, 4 * PAGE, 10 * PAGE, (byte) 0); // pages 4..9 hold zeros
+            byte[] content = randomPagesWithZeros(16, 13, 4, 10); // pages 4..9 hold zeros
             Path file = s.write("memory", content);
             Path sock = s.dir().resolve("pf.sock");
             try (PageServer server = PageServer.start(sock, file, PageServer.Options.DEFAULT);
@@ -250,9 +242,7 @@ class PageServerTest {
     @Test
     void aFaultInFlightWhenItsPageWentAnonymousIsDroppedNotFatal() throws Exception {
         try (Scratch s = new Scratch()) {
-            byte[] content = new byte[8 * PAGE];
-            new java.util.SplittableRandom(17).nextBytes(content);
-            java.util.Arrays.fill(content, 2 * PAGE, 6 * PAGE, (byte) 0);
+            byte[] content = randomPagesWithZeros(8, 17, 2, 6);
             Path file = s.write("memory", content);
             Path sock = s.dir().resolve("pf.sock");
             java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
@@ -324,5 +314,13 @@ class PageServerTest {
                 assertTrue(e.getCause().getMessage().contains("no VMM connected"), e.getCause().getMessage());
             }
         }
+    }
+
+    /** {@code pages} pages of random bytes from {@code seed}, with pages {@code [zeroFrom, zeroTo)} all zeros. */
+    private static byte[] randomPagesWithZeros(int pages, long seed, int zeroFrom, int zeroTo) {
+        byte[] content = new byte[pages * PAGE];
+        new java.util.SplittableRandom(seed).nextBytes(content);
+        java.util.Arrays.fill(content, zeroFrom * PAGE, zeroTo * PAGE, (byte) 0);
+        return content;
     }
 }
